@@ -1,0 +1,24 @@
+// Nest 12 ships ES modules only, and Jest loads ES modules only in its native ESM mode
+// (`--experimental-vm-modules`, set by the npm scripts). Sources are compiled by SWC, which
+// supports the legacy decorators and the metadata Nest's dependency injection reads.
+const esm = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['@swc/jest'] },
+};
+
+export default {
+  projects: [
+    { ...esm, displayName: 'unit', roots: ['<rootDir>/src', '<rootDir>/scripts'], testMatch: ['**/*.spec.ts'] },
+    {
+      ...esm,
+      displayName: 'e2e',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      testTimeout: 120000,
+    },
+  ],
+};
