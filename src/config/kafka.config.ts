@@ -1,0 +1,71 @@
+import type { EnvReader } from './env-reader.js';
+
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+export interface KafkaSasl {
+  readonly mechanism: SaslMechanism;
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface KafkaTopics {
+  readonly orders: string;
+  readonly incidences: string;
+  readonly deadLetter: string;
+}
+
+export interface KafkaConfig {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly ssl: boolean;
+  readonly sasl: KafkaSasl | undefined;
+  readonly topics: KafkaTopics;
+  readonly createTopics: boolean;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  /** How long a request waits for the broker's acknowledgement before it is answered 503. */
+  readonly publishTimeoutMs: number;
+}
+
+// A Kafka topic name: at most 249 characters of [a-zA-Z0-9._-] (Kafka's Topic.validate).
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+const BROKER = /^[^\s:,]+:\d{1,5}$/;
+
+export function readKafkaConfig(env: EnvReader): KafkaConfig {
+  const brokers = env.list('KAFKA_BROKERS');
+  const bad = brokers.filter((broker) => !BROKER.test(broker));
+  if (bad.length > 0) env.fail('KAFKA_BROKERS', `must be comma-separated host:port, got "${bad.join(',')}"`, undefined);
+
+  return {
+    brokers: brokers.length > 0 ? brokers : ['127.0.0.1:9092'],
+    clientId: env.string('KAFKA_CLIENT_ID', 'dropea-relay'),
+    ssl: env.bool('KAFKA_SSL', false),
+    sasl: readSasl(env),
+    topics: {
+      orders: topic(env, 'KAFKA_TOPIC_ORDERS', 'dropea.order.status.v1'),
+      incidences: topic(env, 'KAFKA_TOPIC_INCIDENCES', 'dropea.incidence.status.v1'),
+      deadLetter: topic(env, 'KAFKA_TOPIC_DLQ', 'dropea.webhook.dlq.v1'),
+    },
+    createTopics: env.bool('KAFKA_CREATE_TOPICS', false),
+    partitions: env.int('KAFKA_TOPIC_PARTITIONS', 6, { min: 1, max: 10_000 }),
+    replicationFactor: env.int('KAFKA_REPLICATION_FACTOR', 1, { min: 1, max: 32 }),
+    publishTimeoutMs: env.int('PUBLISH_TIMEOUT_MS', 5000, { min: 100, max: 600_000 }),
+  };
+}
+
+function topic(env: EnvReader, name: string, fallback: string): string {
+  const value = env.string(name, fallback);
+  return TOPIC_NAME.test(value) && value !== '.' && value !== '..'
+    ? value
+    : env.fail(name, `must be a Kafka topic name ([a-zA-Z0-9._-], at most 249 characters), got "${value}"`, fallback);
+}
+
+function readSasl(env: EnvReader): KafkaSasl | undefined {
+  const mechanism = env.oneOf('KAFKA_SASL_MECHANISM', ['plain', 'scram-sha-256', 'scram-sha-512']);
+  if (mechanism === undefined) return undefined;
+  const username = env.optionalString('KAFKA_SASL_USERNAME');
+  const password = env.optionalString('KAFKA_SASL_PASSWORD');
+  if (username === undefined) env.fail('KAFKA_SASL_USERNAME', `must be set when KAFKA_SASL_MECHANISM=${mechanism}`, undefined);
+  if (password === undefined) env.fail('KAFKA_SASL_PASSWORD', `must be set when KAFKA_SASL_MECHANISM=${mechanism}`, undefined);
+  return { mechanism, username: username ?? '', password: password ?? '' };
+}

@@ -1,0 +1,26 @@
+import type { EnvReader } from './env-reader.js';
+
+/** How `X-Dropea-Hmac-Sha256` is enforced; see CONTRACT.md §1. */
+export type SignatureMode = 'required' | 'optional' | 'off';
+
+export interface WebhooksConfig {
+  readonly apiKeys: readonly string[];
+  readonly signatureMode: SignatureMode;
+  readonly ceSource: string;
+  readonly dedupTtlSeconds: number;
+}
+
+export function readWebhooksConfig(env: EnvReader): WebhooksConfig {
+  const apiKeys = env.list('DROPEA_API_KEYS');
+  const defaultMode: SignatureMode = apiKeys.length > 0 ? 'optional' : 'off';
+  const signatureMode = env.oneOf('DROPEA_SIGNATURE_MODE', ['required', 'optional', 'off'], defaultMode);
+  if (signatureMode !== 'off' && apiKeys.length === 0) {
+    env.fail('DROPEA_API_KEYS', `must hold at least one key when DROPEA_SIGNATURE_MODE=${signatureMode}`, undefined);
+  }
+  return {
+    apiKeys,
+    signatureMode,
+    ceSource: env.string('CE_SOURCE', 'dropea'),
+    dedupTtlSeconds: env.int('DEDUP_TTL_SECONDS', 600, { min: 0, max: 7 * 24 * 3600 }),
+  };
+}

@@ -1,0 +1,32 @@
+import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
+import { PROBLEM_TYPES } from '../problem/problem-details.js';
+import { ProblemException } from '../problem/problem.exception.js';
+import { PUBLISHER_HEALTH, type PublisherHealth } from '../publishing/event-publisher.js';
+
+interface HealthStatus {
+  readonly status: 'ok';
+  readonly kafka?: 'up';
+}
+
+/**
+ * Kubernetes probes. Liveness says only that the process serves HTTP: restarting the relay
+ * would not bring Kafka back. Readiness follows Kafka, so no traffic is routed to a relay that
+ * could only answer 503.
+ */
+@Controller('health')
+export class HealthController {
+  constructor(@Inject(PUBLISHER_HEALTH) private readonly publisher: PublisherHealth) {}
+
+  @Get('live')
+  @HttpCode(200)
+  live(): HealthStatus {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @HttpCode(200)
+  async ready(): Promise<HealthStatus> {
+    if (!(await this.publisher.isReady())) throw ProblemException.of(PROBLEM_TYPES.notReady, 'Kafka is not reachable');
+    return { status: 'ok', kafka: 'up' };
+  }
+}

@@ -1,0 +1,72 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import {
+  PROBLEM_CONTENT_TYPE,
+  PROBLEM_TYPES,
+  problemTypeUri,
+  type ProblemDetails,
+  type ProblemType,
+} from './problem-details.js';
+import { ProblemException } from './problem.exception.js';
+
+/**
+ * Turns every error into an RFC 9457 response. Fastify's own errors (body too large,
+ * unsupported media type, malformed request) reach this filter too, because Nest installs
+ * its exception handler as Fastify's error handler; they carry a `statusCode`.
+ */
+const GENERIC_TYPES = new Map<number, ProblemType>(
+  [PROBLEM_TYPES.notFound, PROBLEM_TYPES.methodNotAllowed, PROBLEM_TYPES.payloadTooLarge, PROBLEM_TYPES.unsupportedMediaType].map(
+    (type) => [type.status, type],
+  ),
+);
+
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ProblemDetailsFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const problem = this.toProblem(exception);
+    if (exception instanceof ProblemException && exception.retryAfterSeconds !== undefined) {
+      void reply.header('retry-after', String(exception.retryAfterSeconds));
+    }
+    void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+  }
+
+  private toProblem(exception: unknown): ProblemDetails {
+    if (exception instanceof ProblemException) return exception.problem;
+    const status = statusOf(exception);
+    if (status !== undefined) {
+      const known = GENERIC_TYPES.get(status);
+      return {
+        type: known ? problemTypeUri(known.slug) : 'about:blank',
+        title: known?.title ?? titleOf(exception),
+        status,
+        detail: detailOf(exception),
+      };
+    }
+    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    return { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'The relay failed unexpectedly.' };
+  }
+}
+
+/** The status of an HttpException, or of a Fastify client error; anything else is a 500. */
+function statusOf(exception: unknown): number | undefined {
+  if (exception instanceof HttpException) return exception.getStatus();
+  const status = (exception as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+function titleOf(exception: unknown): string {
+  return exception instanceof HttpException ? exception.name.replace(/Exception$/, '') : 'Bad Request';
+}
+
+function detailOf(exception: unknown): string {
+  if (exception instanceof HttpException) {
+    const response = exception.getResponse();
+    if (typeof response === 'string') return response;
+    const message = (response as { message?: unknown }).message;
+    return Array.isArray(message) ? message.join('; ') : String(message ?? exception.message);
+  }
+  return exception instanceof Error ? exception.message : 'Bad request';
+}

@@ -1,0 +1,41 @@
+import type { CloudEvent } from '../envelope/envelope.js';
+
+/** W3C Trace Context (https://www.w3.org/TR/trace-context/) carried from the request to the record. */
+export interface TraceContext {
+  readonly traceparent?: string;
+  readonly tracestate?: string;
+}
+
+/** Where the broker stored the record, once it acknowledged it (acks=all). */
+export interface PublishReceipt {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** The broker did not acknowledge the record in time; the caller must not report success. */
+export class PublishError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PublishError';
+  }
+}
+
+/**
+ * The port between the HTTP edge and the event log. The edge knows only this interface, so
+ * the Kafka adapter behind it (its client, its batching) can change without touching the edge.
+ * `publish` resolves only after the record is durably acknowledged, and rejects with a
+ * PublishError otherwise.
+ */
+export interface EventPublisher {
+  publish(event: CloudEvent, trace: TraceContext): Promise<PublishReceipt>;
+}
+
+export const EVENT_PUBLISHER = Symbol('EventPublisher');
+
+/** Whether the event log can take records now; what `/health/ready` reports. */
+export interface PublisherHealth {
+  isReady(): Promise<boolean>;
+}
+
+export const PUBLISHER_HEALTH = Symbol('PublisherHealth');

@@ -1,0 +1,40 @@
+import type { IHeaders, Message } from 'kafkajs';
+import type { CloudEvent } from '../envelope/envelope.js';
+import type { KafkaTopics } from '../config/kafka.config.js';
+import type { TraceContext } from './event-publisher.js';
+
+/**
+ * CloudEvents Kafka protocol binding, structured content mode
+ * (https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/kafka-protocol-binding.md#33-structured-content-mode):
+ * the whole event is the value and `content-type` says so. The `ce_` headers duplicate a few
+ * attributes so consumers can route without parsing the value.
+ */
+export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json; charset=utf-8';
+
+export interface KafkaRecord {
+  readonly topic: string;
+  readonly message: Message;
+}
+
+const TOPIC_BY_TYPE: Record<CloudEvent['type'], keyof KafkaTopics> = {
+  'com.dropea.order.status_changed': 'orders',
+  'com.dropea.incidence.status_changed': 'incidences',
+};
+
+export function toKafkaRecord(event: CloudEvent, trace: TraceContext, topics: KafkaTopics): KafkaRecord {
+  const headers: IHeaders = {
+    'content-type': STRUCTURED_CONTENT_TYPE,
+    ce_id: event.id,
+    ce_type: event.type,
+    ce_source: event.source,
+    ce_specversion: event.specversion,
+  };
+  if (trace.traceparent !== undefined) headers['traceparent'] = trace.traceparent;
+  if (trace.tracestate !== undefined) headers['tracestate'] = trace.tracestate;
+  return {
+    topic: topics[TOPIC_BY_TYPE[event.type]],
+    // The key is the entity id as a decimal string: the default partitioner hashes it with
+    // murmur2 like the Java client, so every client agrees on the partition of an entity.
+    message: { key: event.partitionkey, value: JSON.stringify(event), headers },
+  };
+}

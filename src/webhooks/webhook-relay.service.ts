@@ -1,0 +1,44 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { WEBHOOKS_CONFIG } from '../config/config.tokens.js';
+import type { WebhooksConfig } from '../config/webhooks.config.js';
+import type { StatusChange } from '../envelope/envelope.js';
+import { normalize } from '../envelope/normalize.js';
+import {
+  EVENT_PUBLISHER,
+  PublishError,
+  type EventPublisher,
+  type TraceContext,
+} from '../publishing/event-publisher.js';
+import { PROBLEM_TYPES } from '../problem/problem-details.js';
+import { ProblemException } from '../problem/problem.exception.js';
+
+export interface Published {
+  readonly status: 'published';
+  readonly id: string;
+  readonly topic: string;
+}
+
+/** Seconds a sender is asked to wait after a 503 before it retries. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** One validated webhook → its envelope → Kafka; answers only after the broker acknowledged. */
+@Injectable()
+export class WebhookRelay {
+  constructor(
+    @Inject(WEBHOOKS_CONFIG) private readonly config: WebhooksConfig,
+    @Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher,
+  ) {}
+
+  async relay(change: StatusChange, trace: TraceContext, receivedAt: Date): Promise<Published> {
+    const event = normalize(change, { receivedAt, source: this.config.ceSource });
+    try {
+      const receipt = await this.publisher.publish(event, trace);
+      return { status: 'published', id: event.id, topic: receipt.topic };
+    } catch (error) {
+      if (!(error instanceof PublishError)) throw error;
+      throw ProblemException.of(PROBLEM_TYPES.kafkaUnavailable, `${error.message}; the event was not accepted, retry later`, {
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+      });
+    }
+  }
+}
