@@ -1,0 +1,48 @@
+import { v5 as uuidv5 } from 'uuid';
+import { ENTITY_KIND_BY_TOPIC, type WebhookTopic } from './envelope.js';
+import { canonicalStatus } from './status.js';
+
+/**
+ * Namespace of the relay's event ids (UUID v5, RFC 4122 §4.3). A random UUID generated once for
+ * this purpose; changing it changes every id, which would break downstream deduplication.
+ * https://www.rfc-editor.org/rfc/rfc4122#section-4.3
+ */
+export const EVENT_ID_NAMESPACE = 'df039b03-42f1-4a4a-b2c6-4a173aafd4db';
+
+export interface EventIdentity {
+  /** CloudEvents `source`. */
+  source: string;
+  topic: WebhookTopic;
+  entityId: number;
+  /** Raw or canonical; canonicalised here, so spellings of one state give one id. */
+  previousStatus: string | null;
+  status: string;
+  /** `ResolvedTime.utcTime`: the instant of `updated_at`, so any spelling of it gives one id. */
+  utcTime: string;
+}
+
+/**
+ * The CloudEvents `id`: the same webhook delivered twice gives the same id, any field differing
+ * gives a different one (CONTRACT.md §2). The name is a JSON array, so no two field lists
+ * serialise alike.
+ */
+export function eventId(identity: EventIdentity): string {
+  const kind = ENTITY_KIND_BY_TOPIC[identity.topic];
+  const name = JSON.stringify([
+    identity.source,
+    identity.topic,
+    String(identity.entityId),
+    identity.previousStatus === null ? null : canonicalStatus(kind, identity.previousStatus).status,
+    canonicalStatus(kind, identity.status).status,
+    canonicalInstant(identity.utcTime),
+  ]);
+  return uuidv5(name, EVENT_ID_NAMESPACE);
+}
+
+/** One spelling per instant: trailing zeros of the fraction dropped (`.500Z` → `.5Z`, `.000Z` → `Z`). */
+function canonicalInstant(utcTime: string): string {
+  const dot = utcTime.indexOf('.');
+  if (dot < 0) return utcTime;
+  const fraction = utcTime.slice(dot + 1, -1).replace(/0+$/, '');
+  return `${utcTime.slice(0, dot)}${fraction === '' ? '' : `.${fraction}`}Z`;
+}
