@@ -9,6 +9,8 @@ const esm = {
 };
 
 export default {
+  // End-to-end hooks start apps, brokers and consumers; unit tests finish long before this.
+  testTimeout: 120000,
   projects: [
     { ...esm, displayName: 'unit', roots: ['<rootDir>/src', '<rootDir>/scripts'], testMatch: ['**/*.spec.ts'] },
     {
@@ -18,7 +20,6 @@ export default {
       testMatch: ['**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.mjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
-      testTimeout: 120000,
     },
   ],
 };

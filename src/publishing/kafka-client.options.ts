@@ -1,18 +1,18 @@
 import { Transport, type KafkaOptions } from '@nestjs/microservices';
-import { Partitioners, logLevel, type SASLOptions } from 'kafkajs';
+import { Partitioners, logLevel, type ProducerConfig, type SASLOptions } from 'kafkajs';
 import type { LogLevel } from '../config/http.config.js';
 import type { KafkaConfig } from '../config/kafka.config.js';
 
 export const KAFKA_CLIENT = Symbol('KafkaClient');
 
 /**
- * The kafkajs client behind Nest's ClientKafka, in producer-only mode.
+ * The kafkajs client, built by Nest's ClientKafka, and its producer.
  * - Idempotent producer, acks=all: a retried produce request is written once
  *   (KIP-98, https://cwiki.apache.org/confluence/display/KAFKA/KIP-98+-+Exactly+Once+Delivery+and+Transactional+Messaging).
  * - One request in flight per broker, which idempotence in kafkajs requires; batching makes up for it.
  * - The default partitioner is murmur2 like the Java client's, so all clients agree on partitions.
  * - Short retries: a request is answered 503 after PUBLISH_TIMEOUT_MS anyway, and a failed
- *   producer is replaced (see KafkaEventPublisher), so retrying for long only delays that.
+ *   producer is replaced (see ProducerSlot), so retrying for long only delays that.
  */
 export function kafkaClientOptions(config: KafkaConfig, level: LogLevel): KafkaOptions {
   return {
@@ -30,14 +30,17 @@ export function kafkaClientOptions(config: KafkaConfig, level: LogLevel): KafkaO
         retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 10 },
         logLevel: KAFKAJS_LOG_LEVEL[level],
       },
-      producer: {
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-        retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 10 },
-      },
     },
+  };
+}
+
+export function kafkaProducerConfig(): ProducerConfig {
+  return {
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 10 },
   };
 }
 

@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { ClientKafka } from '@nestjs/microservices';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { KAFKA_CONFIG } from '../config/config.tokens.js';
 import type { KafkaConfig } from '../config/kafka.config.js';
 import type { CloudEvent } from '../envelope/envelope.js';
@@ -18,25 +18,33 @@ import {
   type PublisherHealth,
   type TraceContext,
 } from './event-publisher.js';
-import { KAFKA_CLIENT } from './kafka-client.options.js';
+import { KAFKA_CLIENT, kafkaProducerConfig } from './kafka-client.options.js';
 import { toKafkaRecord, type KafkaRecord } from './kafka-record.js';
+import { ProducerSlot } from './producer-slot.js';
 
 const RECONNECT_DELAY_MS = 2000;
 const HEALTH_TIMEOUT_MS = 2000;
 
-/** The EventPublisher adapter for Kafka (kafkajs, through Nest's ClientKafka). */
+/**
+ * The EventPublisher adapter for Kafka. Nest's ClientKafka builds the kafkajs client from the
+ * configuration (and routes its logs to Nest's logger); this class owns the producer and admin
+ * made from it.
+ */
 @Injectable()
 export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(KafkaEventPublisher.name);
+  private readonly kafka: Promise<Kafka>;
+  private readonly producers: ProducerSlot;
   private topicsReady: boolean;
   private stopping = false;
   private admin: Promise<Admin> | undefined;
-  private replacing: Promise<void> | undefined;
 
   constructor(
-    @Inject(KAFKA_CLIENT) private readonly client: ClientKafka,
+    @Inject(KAFKA_CLIENT) client: ClientKafka,
     @Inject(KAFKA_CONFIG) private readonly config: KafkaConfig,
   ) {
+    this.kafka = client.createClient<Kafka>();
+    this.producers = new ProducerSlot(() => this.kafka.then((kafka) => kafka.producer(kafkaProducerConfig())));
     this.topicsReady = !config.createTopics;
   }
 
@@ -48,7 +56,7 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await this.dropAdmin();
-    await this.client.close();
+    await this.producers.close();
   }
 
   publish(event: CloudEvent, trace: TraceContext): Promise<PublishReceipt> {
@@ -73,49 +81,19 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
   }
 
   private async send({ topic, message }: KafkaRecord): Promise<PublishReceipt> {
-    await this.replacing;
-    let producer: Producer;
     try {
-      producer = await this.client.connect();
-    } catch (error) {
-      throw new PublishError('Kafka is unreachable', { cause: error });
-    }
-    try {
-      const [result] = await producer.send({ topic, acks: -1, messages: [message] });
+      const [result] = await this.producers.run((producer) => producer.send({ topic, acks: -1, messages: [message] }));
       return { topic, partition: result?.partition ?? -1, offset: result?.baseOffset ?? '' };
     } catch (error) {
-      this.replaceProducer(producer, error);
+      if (!this.stopping) this.logger.warn(`Kafka send failed, the producer is replaced: ${String(error)}`);
       throw new PublishError('Kafka did not acknowledge the record', { cause: error });
-    }
-  }
-
-  /**
-   * After a failed send the idempotent producer's sequence numbers are rolled back, yet the
-   * broker may have written that batch: the next batch could then reuse its sequence and be
-   * dropped by the broker as a duplicate while reported as written. A new producer (new
-   * producer id) cannot collide, as the Java client's epoch bump achieves (KIP-360).
-   */
-  private replaceProducer(failed: Producer, cause: unknown): void {
-    if (this.replacing || !this.isCurrent(failed)) return;
-    this.logger.warn(`Kafka send failed (${String(cause)}); replacing the producer`);
-    this.replacing = this.client
-      .close()
-      .catch((error: unknown) => this.logger.warn(`Closing the failed producer: ${String(error)}`))
-      .finally(() => (this.replacing = undefined));
-  }
-
-  private isCurrent(producer: Producer): boolean {
-    try {
-      return this.client.producer === producer;
-    } catch {
-      return false; // already closed
     }
   }
 
   private async prepare(): Promise<void> {
     while (!this.stopping) {
       try {
-        await this.client.connect();
+        await this.producers.run(async () => undefined);
         if (this.config.createTopics) await this.ensureTopics();
         this.topicsReady = true;
         this.logger.log(`Connected to Kafka at ${this.config.brokers.join(',')}`);
@@ -145,7 +123,7 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
   }
 
   private getAdmin(): Promise<Admin> {
-    this.admin ??= this.client.createClient<Kafka>().then(async (kafka) => {
+    this.admin ??= this.kafka.then(async (kafka) => {
       const admin = kafka.admin({ retry: { retries: 1, initialRetryTime: 100 } });
       await admin.connect();
       return admin;

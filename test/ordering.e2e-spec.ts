@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { post } from './support/http.js';
+import { javaPartitions } from './support/java-partitioner.js';
+import { KafkaReader } from './support/kafka-reader.js';
+import { startRelay, uniqueTopics, type RunningRelay } from './support/relay-app.js';
+
+const ENTITIES = 20;
+const CHANGES = 10;
+
+describe('per-key order', () => {
+  const topics = uniqueTopics('ordering');
+  let relay: RunningRelay;
+  let reader: KafkaReader;
+
+  beforeAll(async () => {
+    relay = await startRelay({ ...topics, DROPEA_SIGNATURE_MODE: 'off' });
+    reader = await KafkaReader.start([topics.KAFKA_TOPIC_ORDERS!]);
+  });
+
+  afterAll(async () => {
+    await reader?.stop();
+    await relay?.close();
+  });
+
+  it(`keeps ${ENTITIES} entities × ${CHANGES} status changes in order per key, sent concurrently across entities`, async () => {
+    const ids = Array.from({ length: ENTITIES }, (_, i) => 700_000 + i * 7919);
+    const statusAt = (step: number): string => `step_${String(step).padStart(2, '0')}`;
+
+    // Each entity sends its changes one after the other (the next once the last was
+    // acknowledged, as Dropea would); the entities run at the same time.
+    await Promise.all(
+      ids.map(async (id) => {
+        for (let step = 0; step < CHANGES; step++) {
+          const body = JSON.stringify({
+            topic: 'order:status_update',
+            order_id: id,
+            prev_status: step === 0 ? null : statusAt(step - 1),
+            new_status: statusAt(step),
+            updated_at: `2026-01-15 10:00:${String(step).padStart(2, '0')}`,
+          });
+          const reply = await post(`${relay.url}/webhooks/dropea/orders`, body);
+          expect(reply.status).toBe(202);
+        }
+      }),
+    );
+
+    const records = await reader.waitFor(topics.KAFKA_TOPIC_ORDERS!, ENTITIES * CHANGES);
+    expect(records).toHaveLength(ENTITIES * CHANGES);
+    const partitions = await javaPartitions(6, ids.map(String));
+    for (const id of ids) {
+      const mine = records.filter((record) => record.key === String(id));
+      // One partition per key, Java's, and within it the order the relay acknowledged.
+      expect(new Set(mine.map((record) => record.partition))).toEqual(new Set([partitions.get(String(id))]));
+      const offsets = mine.map((record) => BigInt(record.offset));
+      expect(offsets).toEqual([...offsets].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      expect(mine.map((record) => (record.value['data'] as { status: string }).status)).toEqual(
+        Array.from({ length: CHANGES }, (_, step) => statusAt(step)),
+      );
+    }
+  });
+});
