@@ -24,7 +24,6 @@ export async function createApp(config: RelayConfig): Promise<NestFastifyApplica
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.useGlobalFilters(new ProblemDetailsFilter());
-  app.enableShutdownHooks();
   return app;
 }
 

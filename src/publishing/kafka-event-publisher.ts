@@ -23,7 +23,6 @@ import { toKafkaRecord, type KafkaRecord } from './kafka-record.js';
 import { ProducerSlot } from './producer-slot.js';
 
 const RECONNECT_DELAY_MS = 2000;
-const HEALTH_TIMEOUT_MS = 2000;
 
 /**
  * The EventPublisher adapter for Kafka. Nest's ClientKafka builds the kafkajs client from the
@@ -38,6 +37,7 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
   private topicsReady: boolean;
   private stopping = false;
   private admin: Promise<Admin> | undefined;
+  private probe: Promise<boolean> | undefined;
 
   constructor(
     @Inject(KAFKA_CLIENT) client: ClientKafka,
@@ -55,6 +55,7 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    await this.probe;
     await this.dropAdmin();
     await this.producers.close();
   }
@@ -68,16 +69,24 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
     );
   }
 
-  async isReady(): Promise<boolean> {
-    if (!this.topicsReady || this.stopping) return false;
-    try {
-      const admin = await this.getAdmin();
-      await withDeadline(admin.describeCluster(), HEALTH_TIMEOUT_MS, () => new Error('describeCluster timed out'));
-      return true;
-    } catch {
-      await this.dropAdmin();
-      return false;
-    }
+  /**
+   * Asks the cluster for its brokers. Concurrent probes share one request, and the request is
+   * never abandoned half-way: an admin client dropped while retrying would reconnect by itself
+   * and leak its connection. With no retries it settles within the connection timeout.
+   */
+  isReady(): Promise<boolean> {
+    if (!this.topicsReady || this.stopping) return Promise.resolve(false);
+    this.probe ??= this.getAdmin()
+      .then((admin) => admin.describeCluster())
+      .then(
+        () => true,
+        async () => {
+          await this.dropAdmin();
+          return false;
+        },
+      )
+      .finally(() => (this.probe = undefined));
+    return this.probe;
   }
 
   private async send({ topic, message }: KafkaRecord): Promise<PublishReceipt> {
@@ -124,7 +133,7 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
 
   private getAdmin(): Promise<Admin> {
     this.admin ??= this.kafka.then(async (kafka) => {
-      const admin = kafka.admin({ retry: { retries: 1, initialRetryTime: 100 } });
+      const admin = kafka.admin({ retry: { retries: 0 } });
       await admin.connect();
       return admin;
     });

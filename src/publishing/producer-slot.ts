@@ -24,11 +24,13 @@ interface Generation {
 export class ProducerSlot {
   private current: Generation | undefined;
   private readonly retired = new Set<Generation>();
+  private closed = false;
 
   constructor(private readonly create: () => Promise<Producer>) {}
 
   /** Runs `work` on the current producer, connecting one first if needed. */
   async run<T>(work: (producer: Producer) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('The Kafka producer is closed');
     const generation = (this.current ??= this.open());
     generation.inFlight++;
     try {
@@ -44,6 +46,7 @@ export class ProducerSlot {
 
   /** Retires the current producer; resolves once every producer has settled and disconnected. */
   async close(): Promise<void> {
+    this.closed = true;
     if (this.current) this.retire(this.current);
     await Promise.all([...this.retired].map((generation) => generation.disposed));
   }

@@ -1,0 +1,115 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError } from './env-reader.js';
+import { loadRelayConfig } from './relay-config.js';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadRelayConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadRelayConfig', () => {
+  it('has the contract defaults (CONTRACT.md §3, §4)', () => {
+    expect(loadRelayConfig({})).toEqual({
+      http: { host: '0.0.0.0', port: 3000, maxBodyBytes: 65536, logLevel: 'info' },
+      webhooks: { apiKeys: [], signatureMode: 'off', ceSource: 'dropea', dedupTtlSeconds: 600 },
+      kafka: {
+        brokers: ['127.0.0.1:9092'],
+        clientId: 'dropea-relay',
+        ssl: false,
+        sasl: undefined,
+        topics: { orders: 'dropea.order.status.v1', incidences: 'dropea.incidence.status.v1', deadLetter: 'dropea.webhook.dlq.v1' },
+        createTopics: false,
+        partitions: 6,
+        replicationFactor: 1,
+        publishTimeoutMs: 5000,
+      },
+    });
+  });
+
+  it('defaults the signature mode to optional when keys are configured', () => {
+    const config = loadRelayConfig({ DROPEA_API_KEYS: ' old-key , new-key ,' });
+    expect(config.webhooks).toMatchObject({ apiKeys: ['old-key', 'new-key'], signatureMode: 'optional' });
+  });
+
+  it('reads every variable', () => {
+    const config = loadRelayConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      MAX_BODY_BYTES: '1024',
+      LOG_LEVEL: 'DEBUG',
+      DROPEA_API_KEYS: 'k',
+      DROPEA_SIGNATURE_MODE: 'required',
+      CE_SOURCE: 'https://dropea.com',
+      DEDUP_TTL_SECONDS: '60',
+      PUBLISH_TIMEOUT_MS: '250',
+      KAFKA_BROKERS: 'kafka-0.kafka:9093, kafka-1.kafka:9093',
+      KAFKA_CLIENT_ID: 'relay-a',
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'relay',
+      KAFKA_SASL_PASSWORD: 'secret',
+      KAFKA_TOPIC_ORDERS: 'o',
+      KAFKA_TOPIC_INCIDENCES: 'i',
+      KAFKA_TOPIC_DLQ: 'd',
+      KAFKA_CREATE_TOPICS: 'yes',
+      KAFKA_TOPIC_PARTITIONS: '12',
+      KAFKA_REPLICATION_FACTOR: '3',
+    });
+    expect(config).toEqual({
+      http: { host: '127.0.0.1', port: 8080, maxBodyBytes: 1024, logLevel: 'debug' },
+      webhooks: { apiKeys: ['k'], signatureMode: 'required', ceSource: 'https://dropea.com', dedupTtlSeconds: 60 },
+      kafka: {
+        brokers: ['kafka-0.kafka:9093', 'kafka-1.kafka:9093'],
+        clientId: 'relay-a',
+        ssl: true,
+        sasl: { mechanism: 'scram-sha-512', username: 'relay', password: 'secret' },
+        topics: { orders: 'o', incidences: 'i', deadLetter: 'd' },
+        createTopics: true,
+        partitions: 12,
+        replicationFactor: 3,
+        publishTimeoutMs: 250,
+      },
+    });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ MAX_BODY_BYTES: '-1' }, 'MAX_BODY_BYTES'],
+    [{ PUBLISH_TIMEOUT_MS: '1.5' }, 'PUBLISH_TIMEOUT_MS'],
+    [{ DEDUP_TTL_SECONDS: 'ten' }, 'DEDUP_TTL_SECONDS'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ DROPEA_SIGNATURE_MODE: 'sometimes', DROPEA_API_KEYS: 'k' }, 'DROPEA_SIGNATURE_MODE'],
+    [{ DROPEA_SIGNATURE_MODE: 'required' }, 'DROPEA_API_KEYS'],
+    [{ KAFKA_BROKERS: 'localhost' }, 'KAFKA_BROKERS'],
+    [{ KAFKA_SSL: 'maybe' }, 'KAFKA_SSL'],
+    [{ KAFKA_SASL_MECHANISM: 'gssapi' }, 'KAFKA_SASL_MECHANISM'],
+    [{ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD: 'p' }, 'KAFKA_SASL_USERNAME'],
+    [{ KAFKA_TOPIC_ORDERS: 'orders topic' }, 'KAFKA_TOPIC_ORDERS'],
+    [{ KAFKA_TOPIC_DLQ: '..' }, 'KAFKA_TOPIC_DLQ'],
+    [{ KAFKA_TOPIC_PARTITIONS: '0' }, 'KAFKA_TOPIC_PARTITIONS'],
+    [{ KAFKA_CREATE_TOPICS: 'sure' }, 'KAFKA_CREATE_TOPICS'],
+  ])('rejects %j, naming %s', (env, variable) => {
+    const problems = problemsOf(env);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${variable} `));
+  });
+
+  it('names every bad variable at once', () => {
+    expect(problemsOf({ PORT: 'x', LOG_LEVEL: 'y', KAFKA_SSL: 'z' }).map((p) => p.split(' ')[0])).toEqual([
+      'PORT',
+      'LOG_LEVEL',
+      'KAFKA_SSL',
+    ]);
+  });
+
+  it('never echoes a SASL password', () => {
+    const problems = problemsOf({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p', PORT: 'x' });
+    expect(problems.join('\n')).not.toContain('KAFKA_SASL_PASSWORD');
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from '@jest/globals';
+import { normalize } from '../envelope/normalize.js';
+import { STRUCTURED_CONTENT_TYPE, toKafkaRecord } from './kafka-record.js';
+
+const topics = { orders: 'orders.v1', incidences: 'incidences.v1', deadLetter: 'dlq.v1' };
+const receipt = { receivedAt: new Date('2026-11-22T10:00:00.123Z'), source: 'dropea' };
+const order = normalize(
+  {
+    topic: 'order:status_update',
+    entityId: 265494,
+    previousStatus: 'confirmed',
+    status: 'cancelled',
+    updatedAt: '2025-05-29 14:14:58',
+    sourcePayload: { topic: 'order:status_update', order_id: 265494 },
+  },
+  receipt,
+);
+const incidence = normalize(
+  {
+    topic: 'incidence:status_update',
+    entityId: 189044,
+    previousStatus: null,
+    status: 'client_managed',
+    updatedAt: '2025-02-13 14:23:56',
+    sourcePayload: {},
+  },
+  receipt,
+);
+
+describe('toKafkaRecord', () => {
+  it('keys the record by the entity id as a decimal string, on its entity topic', () => {
+    expect(toKafkaRecord(order, {}, topics)).toMatchObject({ topic: 'orders.v1', message: { key: '265494' } });
+    expect(toKafkaRecord(incidence, {}, topics)).toMatchObject({ topic: 'incidences.v1', message: { key: '189044' } });
+  });
+
+  it('writes the whole event as the value with the structured-mode headers', () => {
+    const { message } = toKafkaRecord(order, {}, topics);
+    expect(JSON.parse(String(message.value))).toEqual(order);
+    expect(message.headers).toEqual({
+      'content-type': STRUCTURED_CONTENT_TYPE,
+      ce_id: order.id,
+      ce_type: 'com.dropea.order.status_changed',
+      ce_source: 'dropea',
+      ce_specversion: '1.0',
+    });
+  });
+
+  it('copies the trace context when there is one', () => {
+    const trace = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'congo=t61rcWkgMzE' };
+    expect(toKafkaRecord(order, trace, topics).message.headers).toMatchObject(trace);
+  });
+});

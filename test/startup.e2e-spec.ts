@@ -1,0 +1,64 @@
+import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { TEST_BROKER } from './support/test-broker.mjs';
+
+/** The production entry point, `node dist/main.js`, as the container runs it (built by `npm test`). */
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+interface Exit {
+  readonly code: number | null;
+  readonly stderr: string;
+}
+
+function runMain(env: Record<string, string>, whileRunning?: (port: number) => Promise<void>): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env['PATH'] ?? '', KAFKA_BROKERS: TEST_BROKER, HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const port = /Listening on http:\/\/[^:]+:(\d+)/.exec(stdout)?.[1];
+      if (port && whileRunning) {
+        const check = whileRunning;
+        whileRunning = undefined;
+        check(Number(port)).then(
+          () => child.kill('SIGTERM'),
+          (error: unknown) => {
+            child.kill('SIGKILL');
+            reject(error);
+          },
+        );
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
+describe('node dist/main.js', () => {
+  it.each([
+    [{ PORT: 'http' }, 'PORT'],
+    [{ DROPEA_SIGNATURE_MODE: 'required' }, 'DROPEA_API_KEYS'],
+    [{ KAFKA_BROKERS: 'kafka' }, 'KAFKA_BROKERS'],
+    [{ PUBLISH_TIMEOUT_MS: 'soon' }, 'PUBLISH_TIMEOUT_MS'],
+  ])('refuses to start with %j, naming %s', async (env, variable) => {
+    const exit = await runMain(env);
+    expect(exit.code).not.toBe(0);
+    expect(exit.code).not.toBeNull();
+    expect(exit.stderr).toContain(variable);
+  });
+
+  it('serves from env alone and exits 0 on SIGTERM', async () => {
+    let live = 0;
+    const exit = await runMain({ PORT: '0' }, async (port) => {
+      live = (await fetch(`http://127.0.0.1:${port}/health/live`)).status;
+    });
+    expect(live).toBe(200);
+    expect(exit.code).toBe(0);
+  });
+});
