@@ -1,20 +1,12 @@
 import { Equals } from 'class-validator';
-import { IsEntityId, IsStatus, IsUpdatedAt } from './validation-rules.js';
+import { StatusUpdateDto } from './status-update.dto.js';
+import { IsEntityId } from './validation-rules.js';
 
-/** Body of Dropea's `order:status_update` webhook. Unknown extra fields are allowed and kept. */
-export class OrderStatusUpdateDto {
+/** Body of Dropea's `order:status_update` webhook. */
+export class OrderStatusUpdateDto extends StatusUpdateDto {
   @Equals('order:status_update', { message: 'topic must be "order:status_update"' })
   topic!: 'order:status_update';
 
   @IsEntityId()
   order_id!: number;
-
-  @IsStatus({ optional: true })
-  prev_status?: string | null;
-
-  @IsStatus()
-  new_status!: string;
-
-  @IsUpdatedAt()
-  updated_at!: string;
 }
