@@ -7,14 +7,14 @@ import { startRelay, uniqueTopics, type RunningRelay } from './support/relay-app
 const ENTITIES = 20;
 const CHANGES = 10;
 
-describe('per-key order', () => {
+describe('per-key order and trace context', () => {
   const topics = uniqueTopics('ordering');
   let relay: RunningRelay;
   let reader: KafkaReader;
 
   beforeAll(async () => {
     relay = await startRelay({ ...topics, DROPEA_SIGNATURE_MODE: 'off' });
-    reader = await KafkaReader.start([topics.KAFKA_TOPIC_ORDERS!]);
+    reader = await KafkaReader.start([topics.KAFKA_TOPIC_ORDERS!, topics.KAFKA_TOPIC_INCIDENCES!]);
   });
 
   afterAll(async () => {
@@ -57,5 +57,22 @@ describe('per-key order', () => {
         Array.from({ length: CHANGES }, (_, step) => statusAt(step)),
       );
     }
+  });
+
+  it('copies W3C traceparent and tracestate from the request to the record headers', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const body = JSON.stringify({
+      topic: 'incidence:status_update',
+      incidence_id: 31337,
+      prev_status: 'pending',
+      new_status: 'client_managed',
+      updated_at: '2026-03-29T02:30:00',
+    });
+    const reply = await post(`${relay.url}/webhooks/dropea`, body, { headers: { traceparent, tracestate: 'rojo=00f067aa0ba902b7' } });
+    expect(reply.status).toBe(202);
+    const [record] = await reader.waitFor(topics.KAFKA_TOPIC_INCIDENCES!, 1);
+    expect(record?.headers).toMatchObject({ traceparent, tracestate: 'rojo=00f067aa0ba902b7', ce_id: reply.body['id'] });
+    // The hour that does not exist in Madrid is read with the offset before the jump.
+    expect(record?.value).toMatchObject({ time: '2026-03-29T01:30:00Z', data: { utc_offset: '+01:00' } });
   });
 });
