@@ -25,6 +25,14 @@ export interface KafkaConfig {
   readonly replicationFactor: number;
   /** How long a request waits for the broker's acknowledgement before it is answered 503. */
   readonly publishTimeoutMs: number;
+  readonly batch: BatchLimits;
+}
+
+/** Micro-batching of produce requests (see publishing/batcher.ts). */
+export interface BatchLimits {
+  readonly lingerMs: number;
+  readonly maxRecords: number;
+  readonly maxBytes: number;
 }
 
 // A Kafka topic name: at most 249 characters of [a-zA-Z0-9._-] (Kafka's Topic.validate).
@@ -50,6 +58,12 @@ export function readKafkaConfig(env: EnvReader): KafkaConfig {
     partitions: env.int('KAFKA_TOPIC_PARTITIONS', 6, { min: 1, max: 10_000 }),
     replicationFactor: env.int('KAFKA_REPLICATION_FACTOR', 1, { min: 1, max: 32 }),
     publishTimeoutMs: env.int('PUBLISH_TIMEOUT_MS', 5000, { min: 100, max: 600_000 }),
+    batch: {
+      lingerMs: env.int('KAFKA_BATCH_LINGER_MS', 2, { min: 0, max: 1000 }),
+      maxRecords: env.int('KAFKA_BATCH_MAX_RECORDS', 500, { min: 1, max: 100_000 }),
+      // Below the broker's default message.max.bytes (1 MiB) with room for the request framing.
+      maxBytes: env.int('KAFKA_BATCH_MAX_BYTES', 900_000, { min: 1024, max: 64 * 1024 * 1024 }),
+    },
   };
 }
 

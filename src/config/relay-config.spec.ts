@@ -27,6 +27,7 @@ describe('loadRelayConfig', () => {
         partitions: 6,
         replicationFactor: 1,
         publishTimeoutMs: 5000,
+        batch: { lingerMs: 2, maxRecords: 500, maxBytes: 900_000 },
       },
     });
   });
@@ -59,6 +60,9 @@ describe('loadRelayConfig', () => {
       KAFKA_CREATE_TOPICS: 'yes',
       KAFKA_TOPIC_PARTITIONS: '12',
       KAFKA_REPLICATION_FACTOR: '3',
+      KAFKA_BATCH_LINGER_MS: '0',
+      KAFKA_BATCH_MAX_RECORDS: '100',
+      KAFKA_BATCH_MAX_BYTES: '65536',
     });
     expect(config).toEqual({
       http: { host: '127.0.0.1', port: 8080, maxBodyBytes: 1024, logLevel: 'debug' },
@@ -73,6 +77,7 @@ describe('loadRelayConfig', () => {
         partitions: 12,
         replicationFactor: 3,
         publishTimeoutMs: 250,
+        batch: { lingerMs: 0, maxRecords: 100, maxBytes: 65536 },
       },
     });
   });
@@ -94,6 +99,8 @@ describe('loadRelayConfig', () => {
     [{ KAFKA_TOPIC_DLQ: '..' }, 'KAFKA_TOPIC_DLQ'],
     [{ KAFKA_TOPIC_PARTITIONS: '0' }, 'KAFKA_TOPIC_PARTITIONS'],
     [{ KAFKA_CREATE_TOPICS: 'sure' }, 'KAFKA_CREATE_TOPICS'],
+    [{ KAFKA_BATCH_MAX_RECORDS: '0' }, 'KAFKA_BATCH_MAX_RECORDS'],
+    [{ KAFKA_BATCH_LINGER_MS: 'fast' }, 'KAFKA_BATCH_LINGER_MS'],
   ])('rejects %j, naming %s', (env, variable) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);

@@ -6,11 +6,9 @@ export interface TraceContext {
   readonly tracestate?: string;
 }
 
-/** Where the broker stored the record, once it acknowledged it (acks=all). */
+/** The topic that holds the record, once the broker acknowledged it (acks=all). */
 export interface PublishReceipt {
   readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
 }
 
 /** The broker did not acknowledge the record in time; the caller must not report success. */

@@ -6,10 +6,11 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { ClientKafka } from '@nestjs/microservices';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, Kafka, TopicMessages } from 'kafkajs';
 import { KAFKA_CONFIG } from '../config/config.tokens.js';
 import type { KafkaConfig } from '../config/kafka.config.js';
 import type { CloudEvent } from '../envelope/envelope.js';
+import { Batcher } from './batcher.js';
 import { withDeadline } from './deadline.js';
 import {
   PublishError,
@@ -19,7 +20,7 @@ import {
   type TraceContext,
 } from './event-publisher.js';
 import { KAFKA_CLIENT, kafkaProducerConfig } from './kafka-client.options.js';
-import { toKafkaRecord, type KafkaRecord } from './kafka-record.js';
+import { recordBytes, toKafkaRecord, type KafkaRecord } from './kafka-record.js';
 import { ProducerSlot } from './producer-slot.js';
 
 const RECONNECT_DELAY_MS = 2000;
@@ -34,6 +35,7 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
   private readonly logger = new Logger(KafkaEventPublisher.name);
   private readonly kafka: Promise<Kafka>;
   private readonly producers: ProducerSlot;
+  private readonly batcher: Batcher<KafkaRecord, PublishReceipt>;
   private topicsReady: boolean;
   private stopping = false;
   private admin: Promise<Admin> | undefined;
@@ -45,6 +47,7 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
   ) {
     this.kafka = client.createClient<Kafka>();
     this.producers = new ProducerSlot(() => this.kafka.then((kafka) => kafka.producer(kafkaProducerConfig())));
+    this.batcher = new Batcher((records) => this.sendBatch(records), config.batch, recordBytes);
     this.topicsReady = !config.createTopics;
   }
 
@@ -55,6 +58,7 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    await this.batcher.flush();
     await this.probe;
     await this.dropAdmin();
     await this.producers.close();
@@ -63,7 +67,7 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
   publish(event: CloudEvent, trace: TraceContext): Promise<PublishReceipt> {
     const timeout = this.config.publishTimeoutMs;
     return withDeadline(
-      this.send(toKafkaRecord(event, trace, this.config.topics)),
+      this.batcher.add(toKafkaRecord(event, trace, this.config.topics), Date.now() + timeout),
       timeout,
       () => new PublishError(`Kafka did not acknowledge the record within ${timeout} ms`),
     );
@@ -89,14 +93,21 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
     return this.probe;
   }
 
-  private async send({ topic, message }: KafkaRecord): Promise<PublishReceipt> {
+  /** One produce request for a whole batch; records of a topic keep their order. */
+  private async sendBatch(records: KafkaRecord[]): Promise<PublishReceipt[]> {
+    const byTopic = new Map<string, TopicMessages>();
+    for (const { topic, message } of records) {
+      const entry = byTopic.get(topic) ?? { topic, messages: [] };
+      entry.messages.push(message);
+      byTopic.set(topic, entry);
+    }
     try {
-      const [result] = await this.producers.run((producer) => producer.send({ topic, acks: -1, messages: [message] }));
-      return { topic, partition: result?.partition ?? -1, offset: result?.baseOffset ?? '' };
+      await this.producers.run((producer) => producer.sendBatch({ acks: -1, topicMessages: [...byTopic.values()] }));
     } catch (error) {
       if (!this.stopping) this.logger.warn(`Kafka send failed, the producer is replaced: ${String(error)}`);
       throw new PublishError('Kafka did not acknowledge the record', { cause: error });
     }
+    return records.map(({ topic }) => ({ topic }));
   }
 
   private async prepare(): Promise<void> {

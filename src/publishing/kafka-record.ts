@@ -38,3 +38,10 @@ export function toKafkaRecord(event: CloudEvent, trace: TraceContext, topics: Ka
     message: { key: event.partitionkey, value: JSON.stringify(event), headers },
   };
 }
+
+/** What a record adds to a produce request, near enough to bound a batch's size. */
+export function recordBytes({ message }: KafkaRecord): number {
+  let bytes = String(message.key ?? '').length + (message.value?.length ?? 0) + 64;
+  for (const [name, value] of Object.entries(message.headers ?? {})) bytes += name.length + String(value).length + 8;
+  return bytes;
+}
