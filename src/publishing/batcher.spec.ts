@@ -25,8 +25,12 @@ const sizeOf = (item: Item): number => item.bytes ?? 10;
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('Batcher', () => {
-  beforeEach(() => jest.useFakeTimers({ doNotFake: ['setImmediate'] }));
-  afterEach(() => jest.useRealTimers());
+  beforeEach(() => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('sends what arrives within the linger in one batch, and answers each caller with its own result', async () => {
     const { batches, settle, send } = recordingSend();
