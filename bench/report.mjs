@@ -1,0 +1,168 @@
+// Tables of a bench result, as aligned text for the terminal and as Markdown for
+// docs/benchmarks.md. Also a command, to print the Markdown of a stored result again:
+//
+//   node bench/report.mjs bench/results/<timestamp>.json
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+const integer = (value) => (value === null || value === undefined ? '–' : Math.round(value).toLocaleString('en-US'));
+const ms = (value) => {
+  if (value === null || value === undefined) return '–';
+  if (value < 10) return value.toFixed(2);
+  if (value < 100) return value.toFixed(1);
+  return Math.round(value).toLocaleString('en-US');
+};
+const oneDecimal = (value) => (value === null || value === undefined ? '–' : value.toFixed(1));
+
+function errorsCell(load) {
+  if (!load.errors) return '0';
+  return load.timeouts ? `${load.errors} (${load.timeouts} timeouts)` : String(load.errors);
+}
+
+function non2xxCell(load) {
+  const entries = Object.entries(load.non2xx ?? {});
+  if (entries.length === 0) return '0';
+  return entries.map(([status, count]) => `${count}×${status}`).join(', ');
+}
+
+const HEADERS = [
+  'phase',
+  'target',
+  'req/s',
+  'relay ÷ ceiling',
+  'p50 ms',
+  'p90 ms',
+  'p99 ms',
+  'errors',
+  'non-2xx',
+  'server peak RSS MB',
+  'server CPU %',
+  'load gen CPU %',
+  'broker CPU %',
+];
+const RIGHT_ALIGNED = new Set([2, 3, 4, 5, 6, 9, 10, 11, 12]);
+
+function phaseRows(result) {
+  const rows = [];
+  for (const phase of result.phases ?? []) {
+    for (const target of ['relay', 'ceiling']) {
+      const load = phase[target];
+      if (!load) continue;
+      const resources = load.resources ?? {};
+      rows.push([
+        phase.name,
+        target === 'relay' ? 'relay' : 'http ceiling',
+        integer(load.requestsPerSecond),
+        target === 'relay' && phase.ratio !== null && phase.ratio !== undefined ? phase.ratio.toFixed(2) : '',
+        ms(load.latencyMs?.p50),
+        ms(load.latencyMs?.p90),
+        ms(load.latencyMs?.p99),
+        errorsCell(load),
+        non2xxCell(load),
+        oneDecimal(resources.server?.peakRssMb),
+        oneDecimal(resources.server?.cpuPercent),
+        oneDecimal(resources.loadgen?.cpuPercent),
+        target === 'relay' ? oneDecimal(resources.broker?.cpuPercent) : '',
+      ]);
+    }
+  }
+  return rows;
+}
+
+function markdownTable(headers, rows, rightAligned = new Set()) {
+  const escape = (cell) => String(cell).replaceAll('|', '\\|');
+  const lines = [`| ${headers.map(escape).join(' | ')} |`, `|${headers.map((_, i) => (rightAligned.has(i) ? '---:' : '---')).join('|')}|`];
+  for (const row of rows) lines.push(`| ${row.map(escape).join(' | ')} |`);
+  return lines.join('\n');
+}
+
+function textTable(headers, rows, rightAligned = new Set()) {
+  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => String(row[i]).length)));
+  const line = (cells) => cells.map((cell, i) => (rightAligned.has(i) ? String(cell).padStart(widths[i]) : String(cell).padEnd(widths[i]))).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function producerLine(pp) {
+  if (!pp) return null;
+  if (pp.error) return `Kafka ProducerPerformance: failed (${pp.error})`;
+  const t = pp.total;
+  let line =
+    `Kafka ProducerPerformance (${integer(pp.records)} records of ${pp.recordSize} B, acks=all, idempotent, ${pp.partitions} partitions, as fast as it can): ` +
+    `${integer(t.recordsPerSec)} records/s (${t.mbPerSec} MB/s); latency avg ${ms(t.avgLatencyMs)} ms, p50 ${t.p50Ms}, p95 ${t.p95Ms}, p99 ${t.p99Ms}, max ${ms(t.maxLatencyMs)} ms`;
+  if (pp.steadyState) line += `; steady state after the first ${integer(pp.warmupRecords)}: ${integer(pp.steadyState.recordsPerSec)} records/s`;
+  return line;
+}
+
+function verificationLine(v) {
+  if (!v) return null;
+  if (v.error) return `Read back: failed (${v.error})`;
+  return (
+    `Read back from Kafka: ${integer(v.accepted)} answered 202, ${integer(v.found)} found, ${integer(v.missing)} missing, ` +
+    `${integer(v.orderViolations)} order violations (per key), ${integer(v.duplicates)} duplicates, ${integer(v.mismatched)} mismatched; ` +
+    `${integer(v.notAnsweredButInKafka)} more records whose answer was not seen (in flight when a phase ended); dead letters ${integer(v.dlqRecords)}` +
+    `${v.ok ? '' : ' — CHECK FAILED'}`
+  );
+}
+
+function machineLine(m) {
+  if (!m) return null;
+  const commit = m.git?.commit ? `${m.git.commit.slice(0, 12)}${m.git.uncommitted?.length ? ' (with uncommitted changes)' : ''}` : 'unknown';
+  return `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GB; ${m.os}; Node ${m.node}; ${m.java ?? 'Java ?'}; Kafka ${m.kafka ?? '?'}; commit ${commit}`;
+}
+
+function soakRows(soak) {
+  return soak.progress.map((point) => [`${point.percent} %`, integer(point.completed), oneDecimal(point.seconds), oneDecimal(point.rssMb)]);
+}
+
+function soakSummary(soak) {
+  const l = soak.load;
+  return (
+    `Soak: ${integer(soak.requests)} requests at ${soak.connections} connections in ${oneDecimal(l.elapsedSeconds)} s: ${integer(l.requestsPerSecond)} req/s, ` +
+    `p50 ${ms(l.latencyMs?.p50)} / p90 ${ms(l.latencyMs?.p90)} / p99 ${ms(l.latencyMs?.p99)} ms, errors ${errorsCell(l)}, non-2xx ${non2xxCell(l)}; ` +
+    `relay RSS ${oneDecimal(soak.rssBeforeMb)} MB idle before, peak ${oneDecimal(soak.resources?.server?.peakRssMb)} MB, ${oneDecimal(soak.rssAfterMb)} MB idle after; relay CPU ${oneDecimal(soak.resources?.server?.cpuPercent)} %`
+  );
+}
+
+function footer(result) {
+  const lines = [producerLine(result.producerPerformance), verificationLine(result.verification)];
+  if (result.relay?.exit) lines.push(`Relay stopped with SIGTERM: exit ${result.relay.exit.code ?? result.relay.exit.signal}${result.relay.exit.killed ? ' (had to be killed)' : ''}`);
+  const signedDuringLoad = (result.phases ?? []).flatMap((phase) => [phase.relay, phase.ceiling]).reduce((sum, load) => sum + (load?.signedDuringLoad ?? 0), 0);
+  if (signedDuringLoad > 0) lines.push(`Requests signed during measured load, beyond the pre-signed pool: ${integer(signedDuringLoad)}`);
+  lines.push(machineLine(result.machine));
+  if (result.aborted) lines.push(`ABORTED: ${result.aborted}`);
+  return lines.filter(Boolean);
+}
+
+export function renderMarkdown(result) {
+  const parts = [];
+  if (result.soak) {
+    parts.push(markdownTable(['progress', 'requests', 'seconds', 'relay RSS MB'], soakRows(result.soak), new Set([1, 2, 3])));
+    parts.push('', soakSummary(result.soak));
+  } else {
+    parts.push(markdownTable(HEADERS, phaseRows(result), RIGHT_ALIGNED));
+  }
+  parts.push('', ...footer(result).map((line) => `- ${line}`));
+  return parts.join('\n');
+}
+
+export function renderText(result) {
+  const parts = [];
+  if (result.soak) {
+    parts.push(textTable(['progress', 'requests', 'seconds', 'relay RSS MB'], soakRows(result.soak), new Set([1, 2, 3])));
+    parts.push('', soakSummary(result.soak));
+  } else {
+    parts.push(textTable(HEADERS, phaseRows(result), RIGHT_ALIGNED));
+  }
+  parts.push('', ...footer(result));
+  return parts.join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const file = process.argv[2];
+  if (!file) {
+    process.stderr.write('Usage: node bench/report.mjs bench/results/<timestamp>.json [--text]\n');
+    process.exit(64);
+  }
+  const result = JSON.parse(readFileSync(file, 'utf8'));
+  process.stdout.write(`${process.argv.includes('--text') ? renderText(result) : renderMarkdown(result)}\n`);
+}
