@@ -10,7 +10,7 @@
 import autocannon from 'autocannon';
 import { SIGNATURE_HEADER } from './payloads.mjs';
 
-class Samples {
+export class Samples {
   constructor(capacity = 65536) {
     this.values = new Float64Array(capacity);
     this.length = 0;

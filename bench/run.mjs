@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { KafkaBroker, deleteTopics } from './kafka-broker.mjs';
 import { measureProducerCeiling } from './kafka-ceiling.mjs';
 import { runLoad } from './load.mjs';
+import { runOpenLoop } from './open-loop.mjs';
 import { machineInfo } from './machine.mjs';
 import { parseOptions, usage } from './options.mjs';
 import { PayloadSequence } from './payloads.mjs';
@@ -153,11 +154,16 @@ async function runPhases({ target, url, serverPid, brokerPid, payloads, onAccept
     }
     for (const [i, phase] of plan.entries()) {
       prepareFor(payloads, phase, options.warmup + phase.seconds, fastest);
-      const shape = { connections: phase.connections, overallRate: phase.overallRate ?? undefined };
-      if (options.warmup > 0) await runLoad({ ...common, ...shape, seconds: options.warmup });
+      const shape = { connections: phase.connections };
+      // The fixed-rate phase is open loop (vegeta); the others are closed loop (autocannon).
+      const drive = (seconds) =>
+        phase.kind === 'rate'
+          ? runOpenLoop({ ...common, rate: phase.overallRate, seconds, say })
+          : runLoad({ ...common, ...shape, seconds });
+      if (options.warmup > 0) await drive(options.warmup);
       const signedBefore = payloads.signedDuringLoad;
       const window = sampler.window();
-      const load = await runLoad({ ...common, ...shape, seconds: phase.seconds });
+      const load = await drive(phase.seconds);
       load.resources = describeResources(window.end(), `${target} ${phase.name}`);
       load.signedDuringLoad = payloads.signedDuringLoad - signedBefore;
       fastest = Math.max(fastest, load.requestsPerSecond);
