@@ -9,6 +9,9 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
+# A young generation of 3 × 8 MB instead of V8's 3 × 16 MB: the relay's peak RSS over a million
+# requests falls from 213 to 185 MB at the same throughput (docs/benchmarks.md, Soak).
+ENV NODE_OPTIONS=--max-semi-space-size=8
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

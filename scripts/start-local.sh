@@ -44,6 +44,7 @@ if [[ -z "${KAFKA_BROKERS:-}" ]]; then
 fi
 
 npm run --silent build
-node dist/main.js &
+# The container's V8 setting (Dockerfile), so local runs behave like it.
+NODE_OPTIONS="${NODE_OPTIONS:---max-semi-space-size=8}" node dist/main.js &
 relay_pid=$!
 wait "$relay_pid"
