@@ -10,7 +10,7 @@ import type { Admin, Kafka, TopicMessages } from 'kafkajs';
 import { KAFKA_CONFIG } from '../config/config.tokens.js';
 import type { KafkaConfig } from '../config/kafka.config.js';
 import type { CloudEvent } from '../envelope/envelope.js';
-import { Batcher } from './batcher.js';
+import { Batcher, ExpiredError } from './batcher.js';
 import { withDeadline } from './deadline.js';
 import {
   PublishError,
@@ -66,11 +66,12 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
 
   publish(event: CloudEvent, trace: TraceContext): Promise<PublishReceipt> {
     const timeout = this.config.publishTimeoutMs;
-    return withDeadline(
-      this.batcher.add(toKafkaRecord(event, trace, this.config.topics), Date.now() + timeout),
-      timeout,
-      () => new PublishError(`Kafka did not acknowledge the record within ${timeout} ms`),
-    );
+    const timedOut = () => new PublishError(`Kafka did not acknowledge the record within ${timeout} ms`);
+    const published = this.batcher
+      .add(toKafkaRecord(event, trace, this.config.topics), Date.now() + timeout)
+      // An item can expire in the queue a moment before the deadline's timer fires.
+      .catch((error: unknown) => Promise.reject(error instanceof ExpiredError ? timedOut() : error));
+    return withDeadline(published, timeout, timedOut);
   }
 
   /**
