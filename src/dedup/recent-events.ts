@@ -15,29 +15,19 @@
 export type Outcome<T> = { readonly duplicate: false; readonly result: T } | { readonly duplicate: true };
 
 export class RecentEvents {
-  private readonly published = new Set<string>();
+  /** id → expiry; insertion order is expiry order, as the TTL is the same for all. */
+  private readonly published = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<unknown>>();
-  // The remembered ids in the order they were published, with their expiry: a ring, so the
-  // oldest is found and dropped in constant time. (Taking the oldest key of a Map instead walks
-  // over every slot its deletions left behind: that halved the relay's throughput.)
-  private readonly ring: (string | undefined)[];
-  private readonly expiries: Float64Array;
-  private head = 0;
-  private count = 0;
 
   constructor(
     private readonly ttlMs: number,
     private readonly maxEntries: number,
     private readonly now: () => number = Date.now,
-  ) {
-    const capacity = ttlMs > 0 ? maxEntries : 0;
-    this.ring = new Array<string | undefined>(capacity);
-    this.expiries = new Float64Array(capacity);
-  }
+  ) {}
 
   /** Publishes `id` once: `publish` runs unless the id is published or being published. */
   async once<T>(id: string, publish: () => Promise<T>): Promise<Outcome<T>> {
-    if (this.ring.length === 0) return { duplicate: false, result: await publish() };
+    if (this.ttlMs <= 0 || this.maxEntries <= 0) return { duplicate: false, result: await publish() };
     this.forgetExpired();
     if (this.published.has(id)) return { duplicate: true };
     const pending = this.inFlight.get(id);
@@ -62,23 +52,20 @@ export class RecentEvents {
   }
 
   private remember(id: string): void {
-    if (this.count === this.ring.length) this.dropOldest();
-    const slot = (this.head + this.count) % this.ring.length;
-    this.ring[slot] = id;
-    this.expiries[slot] = this.now() + this.ttlMs;
-    this.count++;
-    this.published.add(id);
+    this.published.delete(id);
+    this.published.set(id, this.now() + this.ttlMs);
+    while (this.published.size > this.maxEntries) {
+      const oldest = this.published.keys().next();
+      if (oldest.done === true) break;
+      this.published.delete(oldest.value);
+    }
   }
 
   private forgetExpired(): void {
     const now = this.now();
-    while (this.count > 0 && this.expiries[this.head]! <= now) this.dropOldest();
-  }
-
-  private dropOldest(): void {
-    this.published.delete(this.ring[this.head]!);
-    this.ring[this.head] = undefined;
-    this.head = (this.head + 1) % this.ring.length;
-    this.count--;
+    for (const [id, expiry] of this.published) {
+      if (expiry > now) break;
+      this.published.delete(id);
+    }
   }
 }
