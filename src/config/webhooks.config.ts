@@ -8,7 +8,6 @@ export interface WebhooksConfig {
   readonly signatureMode: SignatureMode;
   readonly ceSource: string;
   readonly dedupTtlSeconds: number;
-  readonly dedupMaxEntries: number;
 }
 
 export function readWebhooksConfig(env: EnvReader): WebhooksConfig {
@@ -23,7 +22,5 @@ export function readWebhooksConfig(env: EnvReader): WebhooksConfig {
     signatureMode,
     ceSource: env.string('CE_SOURCE', 'dropea'),
     dedupTtlSeconds: env.int('DEDUP_TTL_SECONDS', 600, { min: 0, max: 7 * 24 * 3600 }),
-    // About 150 bytes an entry: 100,000 ids are some 15 MB.
-    dedupMaxEntries: env.int('DEDUP_MAX_ENTRIES', 100_000, { min: 0, max: 10_000_000 }),
   };
 }
