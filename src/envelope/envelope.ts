@@ -26,7 +26,7 @@ export interface StatusChange {
 /** What the relay itself knows about a delivery; kept out of `StatusChange` so `normalize` stays pure. */
 export interface ReceiptFacts {
   receivedAt: Date;
-  /** CloudEvents `source`: `CE_SOURCE`, else `DEFAULT_SOURCE`. */
+  /** CloudEvents `source`: `CE_SOURCE` (default `dropea`, see config/webhooks.config.ts). */
   source: string;
 }
 
@@ -62,8 +62,6 @@ export interface CloudEvent {
 
 export type CloudEventType = 'com.dropea.order.status_changed' | 'com.dropea.incidence.status_changed';
 
-export const DEFAULT_SOURCE = 'dropea';
-
 export const WEBHOOK_TOPICS: readonly WebhookTopic[] = ['order:status_update', 'incidence:status_update'];
 
 export const ENTITY_KIND_BY_TOPIC: Readonly<Record<WebhookTopic, EntityKind>> = {
@@ -75,7 +73,3 @@ export const EVENT_TYPE_BY_TOPIC: Readonly<Record<WebhookTopic, CloudEventType>>
   'order:status_update': 'com.dropea.order.status_changed',
   'incidence:status_update': 'com.dropea.incidence.status_changed',
 };
-
-export function isWebhookTopic(value: unknown): value is WebhookTopic {
-  return value === 'order:status_update' || value === 'incidence:status_update';
-}

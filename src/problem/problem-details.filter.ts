@@ -9,17 +9,18 @@ import {
 } from './problem-details.js';
 import { ProblemException } from './problem.exception.js';
 
-/**
- * Turns every error into an RFC 9457 response. Fastify's own errors (body too large,
- * unsupported media type, malformed request) reach this filter too, because Nest installs
- * its exception handler as Fastify's error handler; they carry a `statusCode`.
- */
+/** Problem types for errors that carry only a status (Nest's and Fastify's own). */
 const GENERIC_TYPES = new Map<number, ProblemType>(
   [PROBLEM_TYPES.notFound, PROBLEM_TYPES.methodNotAllowed, PROBLEM_TYPES.payloadTooLarge, PROBLEM_TYPES.unsupportedMediaType].map(
     (type) => [type.status, type],
   ),
 );
 
+/**
+ * Turns every error into an RFC 9457 response. Fastify's own errors (body too large,
+ * unsupported media type, malformed request) reach this filter too, because Nest installs
+ * its exception handler as Fastify's error handler; they carry a `statusCode`.
+ */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger(ProblemDetailsFilter.name);
