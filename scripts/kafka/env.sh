@@ -11,7 +11,7 @@ KAFKA_POM="$KAFKA_SCRIPTS_DIR/pom.xml"
 
 # The pom is the single place that names the Kafka version; reading it here keeps the
 # cache folder name and the fetched jars from drifting apart.
-KAFKA_VERSION="$(sed -n 's:.*<kafka\.version>[[:space:]]*\([^<[:space:]]*\)[[:space:]]*</kafka\.version>.*:\1:p' "$KAFKA_POM" | head -n 1)"
+KAFKA_VERSION="$(sed -n 's:.*<kafka\.version>[[:space:]]*\([^<[:space:]]*\)[[:space:]]*</kafka\.version>.*:\1:p' "$KAFKA_POM" | awk 'NR == 1')"
 if [[ -z "$KAFKA_VERSION" ]]; then
   echo "kafka: cannot read <kafka.version> from $KAFKA_POM" >&2
   exit 1
@@ -95,7 +95,7 @@ kafka_require_java() {
     kafka_die "java not found: install a JDK 17+ (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME"
   fi
   local version major
-  version="$("$KAFKA_JAVA" -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n 1)"
+  version="$("$KAFKA_JAVA" -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | awk 'NR == 1')"
   major="${version%%[.+-]*}"
   if [[ "$major" == 1 ]]; then
     major="$(echo "$version" | cut -d. -f2)"
@@ -147,11 +147,13 @@ kafka_port_open() {
 }
 
 # Best effort: name the process that listens on a port, for error messages.
+# First lines are taken with awk, not head, here and above: head exits after one line, and under
+# pipefail the writer's SIGPIPE would fail the caller.
 kafka_port_owner() {
   local port="$1"
   if command -v ss >/dev/null 2>&1; then
     ss -Hltnp "sport = :$port" 2>/dev/null |
-      sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p' | head -n 1
+      sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p' | awk 'NR == 1'
   elif command -v lsof >/dev/null 2>&1; then
     lsof -nP -iTCP:"$port" -sTCP:LISTEN 2>/dev/null | awk 'NR == 2 {print $1 " pid " $2}'
   fi
