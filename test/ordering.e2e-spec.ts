@@ -75,4 +75,26 @@ describe('per-key order and trace context', () => {
     // The hour that does not exist in Madrid is read with the offset before the jump.
     expect(record?.value).toMatchObject({ time: '2026-03-29T01:30:00Z', data: { utc_offset: '+01:00' } });
   });
+
+  it('publishes a storm of identical deliveries once: one 202, the others 200 duplicate', async () => {
+    const body = JSON.stringify({
+      topic: 'order:status_update',
+      order_id: 4040404,
+      prev_status: 'pending',
+      new_status: 'confirmed',
+      updated_at: '2026-05-01 09:00:00',
+    });
+    const replies = await Promise.all(Array.from({ length: 20 }, () => post(`${relay.url}/webhooks/dropea/orders`, body)));
+    const statuses = replies.map((reply) => reply.status).sort();
+    expect(statuses).toEqual([...Array(19).fill(200), 202]);
+    const id = replies.find((reply) => reply.status === 202)?.body['id'];
+    for (const reply of replies) expect(reply.body['id']).toBe(id);
+    expect(replies.filter((reply) => reply.status === 200).map((reply) => reply.body)).toEqual(Array(19).fill({ status: 'duplicate', id }));
+
+    const later = await post(`${relay.url}/webhooks/dropea`, body);
+    expect(later).toMatchObject({ status: 200, body: { status: 'duplicate', id } });
+    await reader.waitFor(topics.KAFKA_TOPIC_ORDERS!, ENTITIES * CHANGES + 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(reader.records.filter((record) => record.value['id'] === id)).toHaveLength(1);
+  });
 });

@@ -55,6 +55,9 @@ describe('broker outage', () => {
     }
     expect(after.status).toBe(202);
     expect((await fetch(`${relay.url}/health/ready`)).status).toBe(200);
+    // A publish that failed is not remembered as published: the sender's retry publishes.
+    const retried = await post(incidences, change(2));
+    expect(retried).toMatchObject({ status: 202, body: { status: 'published' } });
 
     // Every 202 is in Kafka; the 503 may or may not be (at-least-once), never required.
     const reader = await KafkaReader.start([topics.KAFKA_TOPIC_INCIDENCES!]);

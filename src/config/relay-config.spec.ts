@@ -16,7 +16,7 @@ describe('loadRelayConfig', () => {
   it('has the contract defaults (CONTRACT.md §3, §4)', () => {
     expect(loadRelayConfig({})).toEqual({
       http: { host: '0.0.0.0', port: 3000, maxBodyBytes: 65536, logLevel: 'info' },
-      webhooks: { apiKeys: [], signatureMode: 'off', ceSource: 'dropea', dedupTtlSeconds: 600 },
+      webhooks: { apiKeys: [], signatureMode: 'off', ceSource: 'dropea', dedupTtlSeconds: 600, dedupMaxEntries: 20_000 },
       kafka: {
         brokers: ['127.0.0.1:9092'],
         clientId: 'dropea-relay',
@@ -47,6 +47,7 @@ describe('loadRelayConfig', () => {
       DROPEA_SIGNATURE_MODE: 'required',
       CE_SOURCE: 'https://dropea.com',
       DEDUP_TTL_SECONDS: '60',
+      DEDUP_MAX_ENTRIES: '5',
       PUBLISH_TIMEOUT_MS: '250',
       KAFKA_BROKERS: 'kafka-0.kafka:9093, kafka-1.kafka:9093',
       KAFKA_CLIENT_ID: 'relay-a',
@@ -66,7 +67,7 @@ describe('loadRelayConfig', () => {
     });
     expect(config).toEqual({
       http: { host: '127.0.0.1', port: 8080, maxBodyBytes: 1024, logLevel: 'debug' },
-      webhooks: { apiKeys: ['k'], signatureMode: 'required', ceSource: 'https://dropea.com', dedupTtlSeconds: 60 },
+      webhooks: { apiKeys: ['k'], signatureMode: 'required', ceSource: 'https://dropea.com', dedupTtlSeconds: 60, dedupMaxEntries: 5 },
       kafka: {
         brokers: ['kafka-0.kafka:9093', 'kafka-1.kafka:9093'],
         clientId: 'relay-a',

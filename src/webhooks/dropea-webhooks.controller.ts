@@ -1,13 +1,13 @@
-import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import { Body, Controller, HttpCode, HttpStatus, Post, Req, Res, UseGuards } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { StatusChange } from '../envelope/envelope.js';
 import { DropeaSignatureGuard } from './dropea-signature.guard.js';
 import { JsonBodyPipe } from './json-body.pipe.js';
 import { StatusUpdatePipe } from './status-update.pipe.js';
 import { traceContextOf } from './trace-context.js';
-import { WebhookRelay, type Published } from './webhook-relay.service.js';
+import { WebhookRelay, type Duplicate, type Published } from './webhook-relay.service.js';
 
-/** The three webhook routes of CONTRACT.md §1. */
+/** The three webhook routes of CONTRACT.md §1: 202 when published, 200 for a duplicate. */
 @Controller('webhooks/dropea')
 @UseGuards(DropeaSignatureGuard)
 export class DropeaWebhooksController {
@@ -15,8 +15,12 @@ export class DropeaWebhooksController {
 
   @Post()
   @HttpCode(202)
-  receive(@Body(JsonBodyPipe, new StatusUpdatePipe()) change: StatusChange, @Req() request: FastifyRequest): Promise<Published> {
-    return this.relay(change, request);
+  receive(
+    @Body(JsonBodyPipe, new StatusUpdatePipe()) change: StatusChange,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Published | Duplicate> {
+    return this.relay(change, request, reply);
   }
 
   @Post('orders')
@@ -24,8 +28,9 @@ export class DropeaWebhooksController {
   receiveOrder(
     @Body(JsonBodyPipe, new StatusUpdatePipe(['order:status_update'])) change: StatusChange,
     @Req() request: FastifyRequest,
-  ): Promise<Published> {
-    return this.relay(change, request);
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Published | Duplicate> {
+    return this.relay(change, request, reply);
   }
 
   @Post('incidences')
@@ -33,11 +38,14 @@ export class DropeaWebhooksController {
   receiveIncidence(
     @Body(JsonBodyPipe, new StatusUpdatePipe(['incidence:status_update'])) change: StatusChange,
     @Req() request: FastifyRequest,
-  ): Promise<Published> {
-    return this.relay(change, request);
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Published | Duplicate> {
+    return this.relay(change, request, reply);
   }
 
-  private relay(change: StatusChange, request: FastifyRequest): Promise<Published> {
-    return this.webhooks.relay(change, traceContextOf(request.headers), new Date());
+  private async relay(change: StatusChange, request: FastifyRequest, reply: FastifyReply): Promise<Published | Duplicate> {
+    const outcome = await this.webhooks.relay(change, traceContextOf(request.headers), new Date());
+    if (outcome.status === 'duplicate') void reply.status(HttpStatus.OK);
+    return outcome;
   }
 }
