@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { post, sign, type Reply } from './support/http.js';
 import { KafkaReader } from './support/kafka-reader.js';
 import { startRelay, uniqueTopics, type RunningRelay } from './support/relay-app.js';
@@ -40,7 +41,7 @@ const CASES: BadCase[] = [
   { name: 'a wrong signature', body: json(valid), signature: 'wrong', status: 401 },
   { name: 'an incidence on the orders route', body: json({ ...valid, topic: 'incidence:status_update' }), status: 422, fields: ['topic'] },
   { name: 'an order on the incidences route', route: '/webhooks/dropea/incidences', body: json(valid), status: 422, fields: ['topic'] },
-  { name: 'an unknown topic', route: '/webhooks/dropea', body: json({ ...valid, topic: 'product:update' }), status: 422, fields: ['topic'] },
+  { name: 'an unknown topic on the orders route', body: json({ ...valid, topic: 'product:update' }), status: 422, fields: ['topic'] },
   { name: 'a missing topic', route: '/webhooks/dropea', body: json({ order_id: 1 }), status: 422, fields: ['topic'] },
   { name: 'the id as a string', body: json({ ...valid, order_id: '265494' }), status: 422, fields: ['order_id'] },
   { name: 'a fractional id', body: json({ ...valid, order_id: 1.5 }), status: 422, fields: ['order_id'] },
@@ -66,6 +67,7 @@ describe('bad input', () => {
   const topics = uniqueTopics('bad-input');
   let relay: RunningRelay;
   let reader: KafkaReader;
+  const startedAt = new Date();
 
   beforeAll(async () => {
     relay = await startRelay({
@@ -74,7 +76,7 @@ describe('bad input', () => {
       DROPEA_API_KEYS: KEY,
       MAX_BODY_BYTES: String(MAX_BODY_BYTES),
     });
-    reader = await KafkaReader.start([topics.KAFKA_TOPIC_ORDERS!, topics.KAFKA_TOPIC_INCIDENCES!]);
+    reader = await KafkaReader.start([topics.KAFKA_TOPIC_ORDERS!, topics.KAFKA_TOPIC_INCIDENCES!, topics.KAFKA_TOPIC_DLQ!]);
   });
 
   afterAll(async () => {
@@ -101,6 +103,48 @@ describe('bad input', () => {
     }
   });
 
+  it('keeps every 422 on the dead-letter topic: exact bytes, the reason, the field errors, where and when it came', async () => {
+    const invalid = CASES.filter((c) => c.status === 422);
+    const replies = new Map<BadCase, Reply>();
+    for (const c of invalid) replies.set(c, await send(c));
+    const letters = await reader.waitFor(topics.KAFKA_TOPIC_DLQ!, invalid.length);
+    for (const c of invalid) {
+      const route = c.route ?? '/webhooks/dropea/orders';
+      const mine = letters.filter((record) => record.raw.equals(Buffer.from(c.body)) && record.headers['dlq_route'] === route);
+      expect({ name: c.name, count: mine.length }).toEqual({ name: c.name, count: 1 });
+      const { headers, key } = mine[0]!;
+      expect(headers).toMatchObject({
+        dlq_reason: 'validation_failed',
+        dlq_route: route,
+        dlq_signature: 'valid',
+        dlq_body_sha256: createHash('sha256').update(c.body).digest('hex'),
+        'content-type': 'application/json',
+      });
+      expect(JSON.parse(headers['dlq_errors']!)).toEqual(replies.get(c)?.body['errors']);
+      const receivedAt = new Date(headers['dlq_received_at']!).getTime();
+      expect(receivedAt).toBeGreaterThanOrEqual(startedAt.getTime());
+      expect(receivedAt).toBeLessThanOrEqual(Date.now());
+      // Keyed by the body's order_id or incidence_id when either is usable.
+      const body = JSON.parse(c.body) as Record<string, unknown>;
+      const id = [body['order_id'], body['incidence_id']].find((v) => Number.isSafeInteger(v) && (v as number) > 0);
+      expect(key).toBe(id === undefined ? '' : String(id));
+    }
+  });
+
+  it('answers 202 dead_lettered to an unknown topic on /webhooks/dropea, and keeps it once however often it comes', async () => {
+    const body = json({ topic: 'product:stock_update', product_id: 7, stock: 0 });
+    for (let i = 0; i < 3; i++) {
+      const reply = await send({ name: 'unknown topic', route: '/webhooks/dropea', body, status: 202 });
+      expect(reply).toMatchObject({ status: 202, body: { status: 'dead_lettered' } });
+    }
+    await reader.waitFor(topics.KAFKA_TOPIC_DLQ!, CASES.filter((c) => c.status === 422).length + 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const mine = reader.records.filter((record) => record.raw.equals(Buffer.from(body)));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]?.headers).toMatchObject({ dlq_reason: 'unknown_topic', dlq_route: '/webhooks/dropea', dlq_signature: 'valid' });
+    expect(JSON.parse(mine[0]!.headers['dlq_errors']!)).toEqual([{ pointer: '#/topic', field: 'topic', detail: expect.any(String) }]);
+  });
+
   it('accepts a body of exactly MAX_BODY_BYTES, and no rejected request reached Kafka', async () => {
     const base = json({ ...valid, padding: '' });
     const atLimit = json({ ...valid, padding: 'x'.repeat(MAX_BODY_BYTES - Buffer.byteLength(base)) });
@@ -112,7 +156,16 @@ describe('bad input', () => {
     // been published it would be on the topic by now: the topic holds exactly one record.
     const records = await reader.waitFor(topics.KAFKA_TOPIC_ORDERS!, 1);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(reader.records.map((record) => record.value['id'])).toEqual([accepted.body['id']]);
+    const published = reader.records.filter((record) => record.topic !== topics.KAFKA_TOPIC_DLQ);
+    expect(published.map((record) => record.value['id'])).toEqual([accepted.body['id']]);
+    // Only 422s and the unknown topic were kept: no 400, 401, 413 or 415 ever reaches Kafka.
+    const kept = reader.records.filter((record) => record.topic === topics.KAFKA_TOPIC_DLQ);
+    const keptRequests = new Set(kept.map((record) => `${record.headers['dlq_route']} ${record.raw.toString('utf8')}`));
+    for (const c of CASES.filter((c) => c.status !== 422)) {
+      const request = `${c.route ?? '/webhooks/dropea/orders'} ${c.body}`;
+      expect({ name: c.name, kept: keptRequests.has(request) }).toEqual({ name: c.name, kept: false });
+    }
+    expect(kept).toHaveLength(CASES.filter((c) => c.status === 422).length + 1);
     expect(records[0]?.value['data']).toMatchObject({ source_payload: JSON.parse(atLimit) });
   });
 });

@@ -46,7 +46,7 @@ describe.each<Mode>(['off', 'optional', 'required'])('DROPEA_SIGNATURE_MODE=%s',
       DROPEA_SIGNATURE_MODE: mode,
       DROPEA_API_KEYS: mode === 'off' ? '' : `${PREVIOUS_KEY},${KEY}`,
     });
-    reader = await KafkaReader.start([topics.KAFKA_TOPIC_ORDERS!, topics.KAFKA_TOPIC_INCIDENCES!]);
+    reader = await KafkaReader.start([topics.KAFKA_TOPIC_ORDERS!, topics.KAFKA_TOPIC_INCIDENCES!, topics.KAFKA_TOPIC_DLQ!]);
   });
 
   afterAll(async () => {
@@ -102,6 +102,22 @@ describe.each<Mode>(['off', 'optional', 'required'])('DROPEA_SIGNATURE_MODE=%s',
       expect(mine).toHaveLength(1);
       expectRecord(mine[0]!, fixture, id, partitions, [startedAt, finishedAt]);
     }
+  });
+
+  it('dead-letters an invalid body that passed the signature check, recording how it was signed', async () => {
+    const body = Buffer.from(JSON.stringify({ topic: 'order:status_update', order_id: 77, new_status: '', updated_at: 'soon', mode }));
+    const unsigned = await post(`${relay.url}/webhooks/dropea/orders`, body);
+    const signed = await post(`${relay.url}/webhooks/dropea/orders`, body, { headers: signatureHeaders(body, 'hex') });
+    const wrong = await post(`${relay.url}/webhooks/dropea/orders`, body, { headers: signatureHeaders(body, 'wrong') });
+    expect([unsigned.status, signed.status, wrong.status]).toEqual([mode === 'required' ? 401 : 422, 422, mode === 'off' ? 422 : 401]);
+
+    // Same bytes, same route: kept once, with the signature status of the first that got through.
+    const letters = await reader.waitFor(topics.KAFKA_TOPIC_DLQ!, 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(letters.filter((record) => record.raw.equals(body))).toHaveLength(1);
+    const expected = { off: 'unchecked', optional: 'missing', required: 'valid' }[mode];
+    expect(letters[0]?.headers).toMatchObject({ dlq_reason: 'validation_failed', dlq_signature: expected, dlq_route: '/webhooks/dropea/orders' });
+    expect(letters[0]?.key).toBe('77');
   });
 
   function expectRecord(

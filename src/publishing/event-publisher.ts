@@ -1,3 +1,4 @@
+import type { DeadLetter } from '../dead-letter/dead-letter.js';
 import type { CloudEvent } from '../envelope/envelope.js';
 
 /** W3C Trace Context (https://www.w3.org/TR/trace-context/) carried from the request to the record. */
@@ -6,9 +7,13 @@ export interface TraceContext {
   readonly tracestate?: string;
 }
 
-/** The topic that holds the record, once the broker acknowledged it (acks=all). */
+/**
+ * The topic that holds the record, once the broker acknowledged it (acks=all); or, when
+ * `spooled`, the topic it will reach from the local spool (SPOOL_DIR), where it is on disk.
+ */
 export interface PublishReceipt {
   readonly topic: string;
+  readonly spooled: boolean;
 }
 
 /** The broker did not acknowledge the record in time; the caller must not report success. */
@@ -27,6 +32,8 @@ export class PublishError extends Error {
  */
 export interface EventPublisher {
   publish(event: CloudEvent, trace: TraceContext): Promise<PublishReceipt>;
+  /** Keeps a webhook that could not become an event on the dead-letter topic, with the same guarantee. */
+  deadLetter(letter: DeadLetter): Promise<PublishReceipt>;
 }
 
 export const EVENT_PUBLISHER = Symbol('EventPublisher');

@@ -9,6 +9,7 @@ import type { ClientKafka } from '@nestjs/microservices';
 import type { Admin, Kafka, TopicMessages } from 'kafkajs';
 import { KAFKA_CONFIG } from '../config/config.tokens.js';
 import type { KafkaConfig } from '../config/kafka.config.js';
+import type { DeadLetter } from '../dead-letter/dead-letter.js';
 import type { CloudEvent } from '../envelope/envelope.js';
 import { Batcher, ExpiredError } from './batcher.js';
 import { withDeadline } from './deadline.js';
@@ -20,7 +21,7 @@ import {
   type TraceContext,
 } from './event-publisher.js';
 import { KAFKA_CLIENT, kafkaProducerConfig } from './kafka-client.options.js';
-import { recordBytes, toKafkaRecord, type KafkaRecord } from './kafka-record.js';
+import { deadLetterRecord, recordBytes, toKafkaRecord, type KafkaRecord } from './kafka-record.js';
 import { ProducerSlot } from './producer-slot.js';
 
 const RECONNECT_DELAY_MS = 2000;
@@ -65,10 +66,18 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
   }
 
   publish(event: CloudEvent, trace: TraceContext): Promise<PublishReceipt> {
+    return this.send(toKafkaRecord(event, trace, this.config.topics));
+  }
+
+  deadLetter(letter: DeadLetter): Promise<PublishReceipt> {
+    return this.send(deadLetterRecord(letter, this.config.topics));
+  }
+
+  private send(record: KafkaRecord): Promise<PublishReceipt> {
     const timeout = this.config.publishTimeoutMs;
     const timedOut = () => new PublishError(`Kafka did not acknowledge the record within ${timeout} ms`);
     const published = this.batcher
-      .add(toKafkaRecord(event, trace, this.config.topics), Date.now() + timeout)
+      .add(record, Date.now() + timeout)
       // An item can expire in the queue a moment before the deadline's timer fires.
       .catch((error: unknown) => Promise.reject(error instanceof ExpiredError ? timedOut() : error));
     return withDeadline(published, timeout, timedOut);
@@ -108,7 +117,7 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
       if (!this.stopping) this.logger.warn(`Kafka send failed, the producer is replaced: ${String(error)}`);
       throw new PublishError('Kafka did not acknowledge the record', { cause: error });
     }
-    return records.map(({ topic }) => ({ topic }));
+    return records.map(({ topic }) => ({ topic, spooled: false }));
   }
 
   private async prepare(): Promise<void> {

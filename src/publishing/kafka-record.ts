@@ -1,4 +1,5 @@
 import type { IHeaders, Message } from 'kafkajs';
+import { deadLetterHeaders, type DeadLetter } from '../dead-letter/dead-letter.js';
 import type { CloudEvent } from '../envelope/envelope.js';
 import type { KafkaTopics } from '../config/kafka.config.js';
 import type { TraceContext } from './event-publisher.js';
@@ -36,6 +37,18 @@ export function toKafkaRecord(event: CloudEvent, trace: TraceContext, topics: Ka
     // The key is the entity id as a decimal string: the default partitioner hashes it with
     // murmur2 like the Java client, so every client agrees on the partition of an entity.
     message: { key: event.partitionkey, value: JSON.stringify(event), headers },
+  };
+}
+
+/**
+ * A dead letter keeps the request body byte for byte as its value; its headers say why it is
+ * there (dead-letter/dead-letter.ts). It is keyed by the entity id when the body holds one, so
+ * the dead letters of one entity stay in order for replay.
+ */
+export function deadLetterRecord(letter: DeadLetter, topics: KafkaTopics): KafkaRecord {
+  return {
+    topic: topics.deadLetter,
+    message: { key: letter.entityId === undefined ? null : String(letter.entityId), value: letter.body, headers: deadLetterHeaders(letter) },
   };
 }
 

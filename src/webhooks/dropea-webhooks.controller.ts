@@ -1,51 +1,60 @@
-import { Body, Controller, HttpCode, HttpStatus, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { StatusChange } from '../envelope/envelope.js';
+import { WEBHOOKS_CONFIG } from '../config/config.tokens.js';
+import type { WebhooksConfig } from '../config/webhooks.config.js';
+import { deliveryOf } from './delivery.js';
 import { DropeaSignatureGuard } from './dropea-signature.guard.js';
 import { JsonBodyPipe } from './json-body.pipe.js';
-import { StatusUpdatePipe } from './status-update.pipe.js';
-import { traceContextOf } from './trace-context.js';
-import { WebhookRelay, type Duplicate, type Published } from './webhook-relay.service.js';
+import { StatusUpdatePipe, type Verdict } from './status-update.pipe.js';
+import { WebhookRelay, type Answer } from './webhook-relay.service.js';
+import { WEBHOOK_ROUTES, type WebhookRoute } from './webhook-routes.js';
 
-/** The three webhook routes of CONTRACT.md §1: 202 when published, 200 for a duplicate. */
+/**
+ * The three webhook routes of CONTRACT.md §1: 202 when published (or spooled, or dead-lettered
+ * for an unknown topic), 200 for a duplicate. One handler per route, each with the pipe of the
+ * topics it accepts.
+ */
 @Controller('webhooks/dropea')
 @UseGuards(DropeaSignatureGuard)
 export class DropeaWebhooksController {
-  constructor(private readonly webhooks: WebhookRelay) {}
+  constructor(
+    private readonly webhooks: WebhookRelay,
+    @Inject(WEBHOOKS_CONFIG) private readonly config: WebhooksConfig,
+  ) {}
 
   @Post()
-  @HttpCode(202)
+  @HttpCode(HttpStatus.ACCEPTED)
   receive(
-    @Body(JsonBodyPipe, new StatusUpdatePipe()) change: StatusChange,
+    @Body(JsonBodyPipe, new StatusUpdatePipe(WEBHOOK_ROUTES['/webhooks/dropea'])) verdict: Verdict,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<Published | Duplicate> {
-    return this.relay(change, request, reply);
+  ): Promise<Answer> {
+    return this.receiveOn('/webhooks/dropea', verdict, request, reply);
   }
 
   @Post('orders')
-  @HttpCode(202)
+  @HttpCode(HttpStatus.ACCEPTED)
   receiveOrder(
-    @Body(JsonBodyPipe, new StatusUpdatePipe(['order:status_update'])) change: StatusChange,
+    @Body(JsonBodyPipe, new StatusUpdatePipe(WEBHOOK_ROUTES['/webhooks/dropea/orders'])) verdict: Verdict,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<Published | Duplicate> {
-    return this.relay(change, request, reply);
+  ): Promise<Answer> {
+    return this.receiveOn('/webhooks/dropea/orders', verdict, request, reply);
   }
 
   @Post('incidences')
-  @HttpCode(202)
+  @HttpCode(HttpStatus.ACCEPTED)
   receiveIncidence(
-    @Body(JsonBodyPipe, new StatusUpdatePipe(['incidence:status_update'])) change: StatusChange,
+    @Body(JsonBodyPipe, new StatusUpdatePipe(WEBHOOK_ROUTES['/webhooks/dropea/incidences'])) verdict: Verdict,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<Published | Duplicate> {
-    return this.relay(change, request, reply);
+  ): Promise<Answer> {
+    return this.receiveOn('/webhooks/dropea/incidences', verdict, request, reply);
   }
 
-  private async relay(change: StatusChange, request: FastifyRequest, reply: FastifyReply): Promise<Published | Duplicate> {
-    const outcome = await this.webhooks.relay(change, traceContextOf(request.headers), new Date());
-    if (outcome.status === 'duplicate') void reply.status(HttpStatus.OK);
-    return outcome;
+  private async receiveOn(route: WebhookRoute, verdict: Verdict, request: FastifyRequest, reply: FastifyReply): Promise<Answer> {
+    const answer = await this.webhooks.receive(verdict, deliveryOf(request, route, this.config.signatureMode));
+    if (answer.status === 'duplicate') void reply.status(HttpStatus.OK);
+    return answer;
   }
 }

@@ -23,38 +23,58 @@ function problemOf(work: () => unknown): Record<string, unknown> {
 
 describe('StatusUpdatePipe', () => {
   it('reduces a valid body to a StatusChange and keeps the body itself as source_payload', () => {
-    const change = new StatusUpdatePipe().transform(incidence);
-    expect(change).toEqual({
-      topic: 'incidence:status_update',
-      entityId: 189044,
-      previousStatus: null,
-      status: 'client_managed',
-      updatedAt: '2025-02-13 14:23:56',
-      sourcePayload: incidence,
+    const verdict = new StatusUpdatePipe().transform(incidence);
+    expect(verdict).toEqual({
+      valid: true,
+      change: {
+        topic: 'incidence:status_update',
+        entityId: 189044,
+        previousStatus: null,
+        status: 'client_managed',
+        updatedAt: '2025-02-13 14:23:56',
+        sourcePayload: incidence,
+      },
     });
-    expect(change.sourcePayload).toBe(incidence);
+    expect(verdict.valid && verdict.change.sourcePayload).toBe(incidence);
   });
 
   it('treats a null prev_status like an absent one', () => {
-    const change = new StatusUpdatePipe().transform({ ...incidence, prev_status: null });
-    expect(change.previousStatus).toBeNull();
+    const verdict = new StatusUpdatePipe().transform({ ...incidence, prev_status: null });
+    expect(verdict.valid && verdict.change.previousStatus).toBeNull();
   });
 
-  it('refuses a topic the route does not accept, naming the field', () => {
-    const problem = problemOf(() => new StatusUpdatePipe(['order:status_update']).transform(incidence));
-    expect(problem).toMatchObject({
-      status: 422,
+  it('refuses a topic the route does not accept, naming the field, and keeps the entity id for the dead letter', () => {
+    expect(new StatusUpdatePipe(['order:status_update']).transform(incidence)).toEqual({
+      valid: false,
+      reason: 'validation_failed',
+      entityId: 189044,
       errors: [{ field: 'topic', pointer: '#/topic', detail: 'topic must be "order:status_update" on this route' }],
     });
   });
 
   it('gives one message per offending field, the first rule it breaks', () => {
-    const problem = problemOf(() => new StatusUpdatePipe().transform({ topic: 'order:status_update' }));
-    expect(problem['errors']).toEqual([
-      { field: 'order_id', pointer: '#/order_id', detail: 'order_id is required' },
-      { field: 'new_status', pointer: '#/new_status', detail: 'new_status is required' },
-      { field: 'updated_at', pointer: '#/updated_at', detail: 'updated_at is required' },
-    ]);
+    expect(new StatusUpdatePipe().transform({ topic: 'order:status_update', incidence_id: 2 ** 53 })).toEqual({
+      valid: false,
+      reason: 'validation_failed',
+      entityId: undefined,
+      errors: [
+        { field: 'order_id', pointer: '#/order_id', detail: 'order_id is required' },
+        { field: 'new_status', pointer: '#/new_status', detail: 'new_status is required' },
+        { field: 'updated_at', pointer: '#/updated_at', detail: 'updated_at is required' },
+      ],
+    });
+  });
+
+  it.each([
+    ['a new topic on the route for every topic', 'unknown_topic', undefined, 'product:stock_update'],
+    ['a new topic on a route for one topic', 'validation_failed', ['order:status_update'] as const, 'product:stock_update'],
+    ['an empty topic', 'validation_failed', undefined, ''],
+    ['a topic that is not a string', 'validation_failed', undefined, 7],
+    ['no topic', 'validation_failed', undefined, undefined],
+    ['an inherited property name as topic', 'unknown_topic', undefined, 'toString'],
+  ])('calls %s %s', (_name, reason, accepts, topic) => {
+    const verdict = new StatusUpdatePipe(accepts).transform({ ...incidence, topic });
+    expect(verdict).toMatchObject({ valid: false, reason, errors: [{ field: 'topic' }] });
   });
 });
 

@@ -1,36 +1,44 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { WEBHOOKS_CONFIG } from '../config/config.tokens.js';
 import type { WebhooksConfig } from '../config/webhooks.config.js';
+import { bodySha256, type DeadLetter } from '../dead-letter/dead-letter.js';
+import { RecentEvents } from '../dedup/recent-events.js';
 import type { StatusChange } from '../envelope/envelope.js';
 import { normalize } from '../envelope/normalize.js';
-import { RecentEvents } from '../dedup/recent-events.js';
-import {
-  EVENT_PUBLISHER,
-  PublishError,
-  type EventPublisher,
-  type TraceContext,
-} from '../publishing/event-publisher.js';
 import { PROBLEM_TYPES } from '../problem/problem-details.js';
 import { ProblemException } from '../problem/problem.exception.js';
+import { EVENT_PUBLISHER, PublishError, type EventPublisher, type PublishReceipt } from '../publishing/event-publisher.js';
+import type { Delivery } from './delivery.js';
+import type { Verdict } from './status-update.pipe.js';
 
-export interface Published {
-  readonly status: 'published';
+/** 202: in Kafka (acks=all), or, with SPOOL_DIR, on the local disk on its way there. */
+export interface Accepted {
+  readonly status: 'published' | 'spooled';
   readonly id: string;
   readonly topic: string;
 }
 
-/** The same event was published within DEDUP_TTL_SECONDS (or is being published now). */
+/** 200: the same event was published within DEDUP_TTL_SECONDS, or is being published now. */
 export interface Duplicate {
   readonly status: 'duplicate';
   readonly id: string;
 }
 
+/** 202: a topic the relay does not know, kept on the dead-letter topic. */
+export interface DeadLettered {
+  readonly status: 'dead_lettered';
+}
+
+export type Answer = Accepted | Duplicate | DeadLettered;
+
 /** Seconds a sender is asked to wait after a 503 before it retries. */
 export const RETRY_AFTER_SECONDS = 5;
 
 /**
- * One validated webhook → its envelope → Kafka, once per event id within the dedup window;
- * answers only after the broker acknowledged.
+ * One webhook to Kafka. A valid one becomes its envelope on the entity's topic, once per event
+ * id within the dedup window; one that broke the rules is first kept on the dead-letter topic
+ * and then refused (422), or accepted (202) when only its topic is unknown. Every answer but a
+ * 503 comes after the broker (or the spool) acknowledged what it stands for.
  */
 @Injectable()
 export class WebhookRelay {
@@ -43,16 +51,42 @@ export class WebhookRelay {
     this.recent = new RecentEvents(config.dedupTtlSeconds * 1000, config.dedupMaxEntries);
   }
 
-  async relay(change: StatusChange, trace: TraceContext, receivedAt: Date): Promise<Published | Duplicate> {
-    const event = normalize(change, { receivedAt, source: this.config.ceSource });
+  receive(verdict: Verdict, delivery: Delivery): Promise<Answer> {
+    if (verdict.valid) return this.relay(verdict.change, delivery);
+    return this.deadLetter({
+      reason: verdict.reason,
+      errors: verdict.errors,
+      entityId: verdict.entityId,
+      body: delivery.body,
+      contentType: delivery.contentType,
+      route: delivery.route,
+      receivedAt: delivery.receivedAt,
+      signature: delivery.signature,
+      trace: delivery.trace,
+    });
+  }
+
+  private async relay(change: StatusChange, delivery: Delivery): Promise<Accepted | Duplicate> {
+    const event = normalize(change, { receivedAt: delivery.receivedAt, source: this.config.ceSource });
+    const outcome = await this.once(event.id, () => this.publisher.publish(event, delivery.trace));
+    if (outcome.duplicate) return { status: 'duplicate', id: event.id };
+    return { status: outcome.result.spooled ? 'spooled' : 'published', id: event.id, topic: outcome.result.topic };
+  }
+
+  private async deadLetter(letter: DeadLetter): Promise<DeadLettered> {
+    // A redelivery of the same bytes to the same route is kept once.
+    await this.once(`dlq ${letter.route} ${bodySha256(letter.body)}`, () => this.publisher.deadLetter(letter));
+    if (letter.reason === 'unknown_topic') return { status: 'dead_lettered' };
+    const fields = letter.errors.map((error) => error.field).join(', ');
+    throw ProblemException.of(PROBLEM_TYPES.validationFailed, `Invalid field(s): ${fields}`, { errors: letter.errors });
+  }
+
+  private async once(key: string, publish: () => Promise<PublishReceipt>) {
     try {
-      const outcome = await this.recent.once(event.id, () => this.publisher.publish(event, trace));
-      return outcome.duplicate
-        ? { status: 'duplicate', id: event.id }
-        : { status: 'published', id: event.id, topic: outcome.result.topic };
+      return await this.recent.once(key, publish);
     } catch (error) {
       if (!(error instanceof PublishError)) throw error;
-      throw ProblemException.of(PROBLEM_TYPES.kafkaUnavailable, `${error.message}; the event was not accepted, retry later`, {
+      throw ProblemException.of(PROBLEM_TYPES.kafkaUnavailable, `${error.message}; the webhook was not accepted, retry later`, {
         retryAfterSeconds: RETRY_AFTER_SECONDS,
       });
     }

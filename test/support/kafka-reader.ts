@@ -7,7 +7,9 @@ export interface ReadRecord {
   readonly partition: number;
   readonly offset: string;
   readonly key: string;
+  /** The value as JSON (null when it is not JSON) and as the exact bytes. */
   readonly value: Record<string, unknown>;
+  readonly raw: Buffer;
   readonly headers: Record<string, string>;
 }
 
@@ -35,7 +37,8 @@ export class KafkaReader {
           partition,
           offset: message.offset,
           key: message.key?.toString('utf8') ?? '',
-          value: JSON.parse(message.value?.toString('utf8') ?? 'null') as Record<string, unknown>,
+          value: parseJson(message.value),
+          raw: message.value ?? Buffer.alloc(0),
           headers: stringHeaders(message.headers),
         });
       },
@@ -56,6 +59,14 @@ export class KafkaReader {
 
   async stop(): Promise<void> {
     await this.consumer.disconnect();
+  }
+}
+
+function parseJson(value: Buffer | null): Record<string, unknown> {
+  try {
+    return JSON.parse(value?.toString('utf8') ?? 'null') as Record<string, unknown>;
+  } catch {
+    return null as unknown as Record<string, unknown>;
   }
 }
 

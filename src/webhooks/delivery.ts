@@ -1,0 +1,38 @@
+import type { FastifyRequest } from 'fastify';
+import type { SignatureStatus } from '../dead-letter/dead-letter.js';
+import type { SignatureMode } from '../config/webhooks.config.js';
+import type { TraceContext } from '../publishing/event-publisher.js';
+import { SIGNATURE_HEADER } from './dropea-signature.guard.js';
+import { traceContextOf } from './trace-context.js';
+import type { WebhookRoute } from './webhook-routes.js';
+
+/** What the relay knows of one webhook request besides its parsed body. */
+export interface Delivery {
+  readonly route: WebhookRoute;
+  /** The body exactly as received. */
+  readonly body: Buffer;
+  readonly contentType: string;
+  readonly receivedAt: Date;
+  readonly signature: SignatureStatus;
+  readonly trace: TraceContext;
+}
+
+export function deliveryOf(request: FastifyRequest, route: WebhookRoute, mode: SignatureMode): Delivery {
+  return {
+    route,
+    body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+    contentType: request.headers['content-type'] ?? 'application/json',
+    receivedAt: new Date(),
+    signature: signatureStatusOf(mode, request.headers[SIGNATURE_HEADER]),
+    trace: traceContextOf(request.headers),
+  };
+}
+
+/**
+ * The guard has let the request through, so a signature header that is present matched a key:
+ * its status follows from the mode and the header's presence alone.
+ */
+function signatureStatusOf(mode: SignatureMode, header: string | string[] | undefined): SignatureStatus {
+  if (mode === 'off') return 'unchecked';
+  return header === undefined ? 'missing' : 'valid';
+}
