@@ -5,6 +5,8 @@ export interface HttpConfig {
   readonly port: number;
   readonly maxBodyBytes: number;
   readonly logLevel: LogLevel;
+  /** How long SIGTERM waits for in-flight requests, the flush and the disconnect before giving up. */
+  readonly shutdownTimeoutMs: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -16,5 +18,7 @@ export function readHttpConfig(env: EnvReader): HttpConfig {
     port: env.int('PORT', 3000, { min: 0, max: 65535 }),
     maxBodyBytes: env.int('MAX_BODY_BYTES', 65536, { min: 256, max: 16 * 1024 * 1024 }),
     logLevel: env.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    // Below Kubernetes' default terminationGracePeriodSeconds (30 s), so the relay exits by itself.
+    shutdownTimeoutMs: env.int('SHUTDOWN_TIMEOUT_MS', 25_000, { min: 0, max: 3_600_000 }),
   };
 }

@@ -26,6 +26,15 @@ export interface KafkaConfig {
   /** How long a request waits for the broker's acknowledgement before it is answered 503. */
   readonly publishTimeoutMs: number;
   readonly batch: BatchLimits;
+  /** The durable local spool (SPOOL_DIR), or undefined when it is off. */
+  readonly spool: SpoolConfig | undefined;
+}
+
+/** What Kafka cannot take within PUBLISH_TIMEOUT_MS waits here on disk (see publishing/spooler.ts). */
+export interface SpoolConfig {
+  readonly dir: string;
+  /** Bytes the spool may hold; past it requests are answered 503 again. */
+  readonly maxBytes: number;
 }
 
 /** Micro-batching of produce requests (see publishing/batcher.ts). */
@@ -64,6 +73,7 @@ export function readKafkaConfig(env: EnvReader): KafkaConfig {
       // Below the broker's default message.max.bytes (1 MiB) with room for the request framing.
       maxBytes: env.int('KAFKA_BATCH_MAX_BYTES', 900_000, { min: 1024, max: 64 * 1024 * 1024 }),
     },
+    spool: readSpool(env),
   };
 }
 
@@ -72,6 +82,12 @@ function topic(env: EnvReader, name: string, fallback: string): string {
   return TOPIC_NAME.test(value) && value !== '.' && value !== '..'
     ? value
     : env.fail(name, `must be a Kafka topic name ([a-zA-Z0-9._-], at most 249 characters), got "${value}"`, fallback);
+}
+
+function readSpool(env: EnvReader): SpoolConfig | undefined {
+  const dir = env.optionalString('SPOOL_DIR');
+  const maxBytes = env.int('SPOOL_MAX_BYTES', 1024 ** 3, { min: 1024 * 1024, max: 2 ** 50 });
+  return dir === undefined ? undefined : { dir, maxBytes };
 }
 
 function readSasl(env: EnvReader): KafkaSasl | undefined {

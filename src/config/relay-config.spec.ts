@@ -15,7 +15,7 @@ function problemsOf(env: Record<string, string>): readonly string[] {
 describe('loadRelayConfig', () => {
   it('has the contract defaults (CONTRACT.md §3, §4)', () => {
     expect(loadRelayConfig({})).toEqual({
-      http: { host: '0.0.0.0', port: 3000, maxBodyBytes: 65536, logLevel: 'info' },
+      http: { host: '0.0.0.0', port: 3000, maxBodyBytes: 65536, logLevel: 'info', shutdownTimeoutMs: 25_000 },
       webhooks: { apiKeys: [], signatureMode: 'off', ceSource: 'dropea', dedupTtlSeconds: 600, dedupMaxEntries: 20_000 },
       kafka: {
         brokers: ['127.0.0.1:9092'],
@@ -28,6 +28,7 @@ describe('loadRelayConfig', () => {
         replicationFactor: 1,
         publishTimeoutMs: 5000,
         batch: { lingerMs: 2, maxRecords: 500, maxBytes: 900_000 },
+        spool: undefined,
       },
     });
   });
@@ -49,6 +50,9 @@ describe('loadRelayConfig', () => {
       DEDUP_TTL_SECONDS: '60',
       DEDUP_MAX_ENTRIES: '5',
       PUBLISH_TIMEOUT_MS: '250',
+      SHUTDOWN_TIMEOUT_MS: '4000',
+      SPOOL_DIR: '/var/spool/dropea-relay',
+      SPOOL_MAX_BYTES: '10485760',
       KAFKA_BROKERS: 'kafka-0.kafka:9093, kafka-1.kafka:9093',
       KAFKA_CLIENT_ID: 'relay-a',
       KAFKA_SSL: 'true',
@@ -66,7 +70,7 @@ describe('loadRelayConfig', () => {
       KAFKA_BATCH_MAX_BYTES: '65536',
     });
     expect(config).toEqual({
-      http: { host: '127.0.0.1', port: 8080, maxBodyBytes: 1024, logLevel: 'debug' },
+      http: { host: '127.0.0.1', port: 8080, maxBodyBytes: 1024, logLevel: 'debug', shutdownTimeoutMs: 4000 },
       webhooks: { apiKeys: ['k'], signatureMode: 'required', ceSource: 'https://dropea.com', dedupTtlSeconds: 60, dedupMaxEntries: 5 },
       kafka: {
         brokers: ['kafka-0.kafka:9093', 'kafka-1.kafka:9093'],
@@ -79,6 +83,7 @@ describe('loadRelayConfig', () => {
         replicationFactor: 3,
         publishTimeoutMs: 250,
         batch: { lingerMs: 0, maxRecords: 100, maxBytes: 65536 },
+        spool: { dir: '/var/spool/dropea-relay', maxBytes: 10_485_760 },
       },
     });
   });
@@ -88,6 +93,8 @@ describe('loadRelayConfig', () => {
     [{ PORT: '70000' }, 'PORT'],
     [{ MAX_BODY_BYTES: '-1' }, 'MAX_BODY_BYTES'],
     [{ PUBLISH_TIMEOUT_MS: '1.5' }, 'PUBLISH_TIMEOUT_MS'],
+    [{ SHUTDOWN_TIMEOUT_MS: 'later' }, 'SHUTDOWN_TIMEOUT_MS'],
+    [{ SPOOL_MAX_BYTES: '10' }, 'SPOOL_MAX_BYTES'],
     [{ DEDUP_TTL_SECONDS: 'ten' }, 'DEDUP_TTL_SECONDS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ DROPEA_SIGNATURE_MODE: 'sometimes', DROPEA_API_KEYS: 'k' }, 'DROPEA_SIGNATURE_MODE'],

@@ -130,4 +130,19 @@ describe('Batcher', () => {
     expect(sent.map((batch) => batch.length)).toEqual([3, 2]);
     expect(batcher.waiting).toBe(0);
   });
+
+  it('cancelQueued rejects the items still waiting and leaves the batch in flight to finish', async () => {
+    const { batches, settle, send } = recordingSend();
+    const batcher = new Batcher(send, limits, sizeOf);
+    const inFlight = [1, 2, 3].map((seq) => batcher.add({ key: 'a', seq }));
+    const waiting = [4, 5].map((seq) => batcher.add({ key: 'a', seq }));
+    const cancelled = new Error('taken over');
+    batcher.cancelQueued(cancelled);
+    for (const item of waiting) await expect(item).rejects.toBe(cancelled);
+    expect(batcher.waiting).toBe(0);
+    settle[0]!.resolve();
+    await expect(Promise.all(inFlight)).resolves.toEqual(['a#1', 'a#2', 'a#3']);
+    jest.advanceTimersByTime(10);
+    expect(batches).toHaveLength(1);
+  });
 });

@@ -68,6 +68,20 @@ export class Batcher<T, R> {
     }
   }
 
+  /**
+   * Rejects every item still waiting for a batch with `error`; the batch in flight goes on.
+   * For a caller that has answered these items another way (the spool) and must not let them
+   * reach the log behind its back.
+   */
+  cancelQueued(error: unknown): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const queued = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    for (const pending of queued) pending.reject(error);
+  }
+
   /** Items waiting for a batch (not counting the one in flight). */
   get waiting(): number {
     return this.queue.length;

@@ -4,6 +4,7 @@ import {
   Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  type OnModuleInit,
 } from '@nestjs/common';
 import type { ClientKafka } from '@nestjs/microservices';
 import type { Admin, Kafka, TopicMessages } from 'kafkajs';
@@ -23,6 +24,8 @@ import {
 import { KAFKA_CLIENT, kafkaProducerConfig } from './kafka-client.options.js';
 import { deadLetterRecord, recordBytes, toKafkaRecord, type KafkaRecord } from './kafka-record.js';
 import { ProducerSlot } from './producer-slot.js';
+import { Spooler } from './spooler.js';
+import { SpoolLog } from '../spool/spool-log.js';
 
 const RECONNECT_DELAY_MS = 2000;
 
@@ -32,7 +35,9 @@ const RECONNECT_DELAY_MS = 2000;
  * made from it.
  */
 @Injectable()
-export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnApplicationBootstrap, OnApplicationShutdown {
+export class KafkaEventPublisher
+  implements EventPublisher, PublisherHealth, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown
+{
   private readonly logger = new Logger(KafkaEventPublisher.name);
   private readonly kafka: Promise<Kafka>;
   private readonly producers: ProducerSlot;
@@ -41,6 +46,8 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
   private stopping = false;
   private admin: Promise<Admin> | undefined;
   private probe: Promise<boolean> | undefined;
+  private spoolLog: SpoolLog | undefined;
+  private spooler: Spooler | undefined;
 
   constructor(
     @Inject(KAFKA_CLIENT) client: ClientKafka,
@@ -52,14 +59,43 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
     this.topicsReady = !config.createTopics;
   }
 
+  /**
+   * Opens the spool (SPOOL_DIR) before the relay serves: a spool that cannot be opened, or is
+   * held by another process, stops the start rather than leaving records behind unnoticed.
+   */
+  async onModuleInit(): Promise<void> {
+    const spool = this.config.spool;
+    if (spool === undefined) return;
+    this.spoolLog = await SpoolLog.open(spool.dir, {
+      maxBytes: spool.maxBytes,
+      report: (message) => this.logger.warn(`Spool: ${message}`),
+    });
+    const { records, bytes } = this.spoolLog.openReport;
+    this.logger.log(`Spool at ${spool.dir}: ${records} record(s), ${bytes} byte(s) waiting for Kafka`);
+    this.spooler = new Spooler(this.spoolLog, this.batcher, {
+      timeoutMs: this.config.publishTimeoutMs,
+      drainBatch: this.config.batch,
+      kafkaReachable: () => this.kafkaReachable(),
+      onDrainError: (error) => this.logger.warn(`Draining the spool failed, retrying: ${String(error)}`),
+    });
+  }
+
   /** Connects in the background: the relay serves (and reports not ready) while Kafka is away. */
   onApplicationBootstrap(): void {
     void this.prepare();
   }
 
+  /**
+   * Runs after the HTTP server closed, so every request has been answered. What is left in the
+   * batcher is sent (bounded by PUBLISH_TIMEOUT_MS: nothing answered waits on it), what is left
+   * in the spool stays on disk for the next start.
+   */
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    await this.batcher.flush();
+    const grace = this.config.publishTimeoutMs;
+    await this.spooler?.stop(grace);
+    await Promise.race([this.batcher.flush(), new Promise((resolve) => setTimeout(resolve, grace).unref())]);
+    await this.spoolLog?.close();
     await this.probe;
     await this.dropAdmin();
     await this.producers.close();
@@ -74,6 +110,10 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
   }
 
   private send(record: KafkaRecord): Promise<PublishReceipt> {
+    return this.spooler ? this.spooler.send(record) : this.sendDirect(record);
+  }
+
+  private sendDirect(record: KafkaRecord): Promise<PublishReceipt> {
     const timeout = this.config.publishTimeoutMs;
     const timedOut = () => new PublishError(`Kafka did not acknowledge the record within ${timeout} ms`);
     const published = this.batcher
@@ -84,11 +124,20 @@ export class KafkaEventPublisher implements EventPublisher, PublisherHealth, OnA
   }
 
   /**
+   * Ready while Kafka answers; with a spool, also while Kafka is away, because every request
+   * still gets a durable answer (202 spooled) instead of a 503.
+   */
+  async isReady(): Promise<boolean> {
+    if (this.stopping) return false;
+    return (await this.kafkaReachable()) || this.spooler !== undefined;
+  }
+
+  /**
    * Asks the cluster for its brokers. Concurrent probes share one request, and the request is
    * never abandoned half-way: an admin client dropped while retrying would reconnect by itself
    * and leak its connection. With no retries it settles within the connection timeout.
    */
-  isReady(): Promise<boolean> {
+  private kafkaReachable(): Promise<boolean> {
     if (!this.topicsReady || this.stopping) return Promise.resolve(false);
     this.probe ??= this.getAdmin()
       .then((admin) => admin.describeCluster())

@@ -2,6 +2,7 @@ import type { IHeaders, Message } from 'kafkajs';
 import { deadLetterHeaders, type DeadLetter } from '../dead-letter/dead-letter.js';
 import type { CloudEvent } from '../envelope/envelope.js';
 import type { KafkaTopics } from '../config/kafka.config.js';
+import type { SpoolEntry } from '../spool/spool-format.js';
 import type { TraceContext } from './event-publisher.js';
 
 /**
@@ -50,6 +51,23 @@ export function deadLetterRecord(letter: DeadLetter, topics: KafkaTopics): Kafka
     topic: topics.deadLetter,
     message: { key: letter.entityId === undefined ? null : String(letter.entityId), value: letter.body, headers: deadLetterHeaders(letter) },
   };
+}
+
+/** A record as the spool keeps it: the same topic, key, bytes and headers. */
+export function toSpoolEntry({ topic, message }: KafkaRecord): SpoolEntry {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) if (value !== undefined) headers[name] = String(value);
+  const value = message.value ?? Buffer.alloc(0);
+  return {
+    topic,
+    key: message.key === undefined || message.key === null ? null : String(message.key),
+    value: Buffer.isBuffer(value) ? value : Buffer.from(value),
+    headers,
+  };
+}
+
+export function fromSpoolEntry({ topic, key, value, headers }: SpoolEntry): KafkaRecord {
+  return { topic, message: { key, value, headers: { ...headers } } };
 }
 
 /** What a record adds to a produce request, near enough to bound a batch's size. */
