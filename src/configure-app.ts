@@ -5,6 +5,8 @@ import { AppModule } from './app.module.js';
 import type { LogLevel } from './config/http.config.js';
 import type { RelayConfig } from './config/relay-config.js';
 import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
+import { registerClosingHooks } from './shutdown/closing-hooks.js';
+import { ShutdownGate } from './shutdown/shutdown-gate.js';
 
 /** `application/json` with any parameters (charset); nothing else is a webhook body. */
 const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
@@ -15,7 +17,8 @@ const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
  * its signature is checked (JsonBodyPipe parses it after the guard).
  */
 export async function createApp(config: RelayConfig): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: config.http.maxBodyBytes });
+  // Requests that arrive while the relay closes are answered by closing-hooks.ts instead.
+  const adapter = new FastifyAdapter({ bodyLimit: config.http.maxBodyBytes, return503OnClosing: false });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bodyParser: false,
     logger: nestLogLevels(config.http.logLevel),
@@ -23,6 +26,7 @@ export async function createApp(config: RelayConfig): Promise<NestFastifyApplica
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  registerClosingHooks(fastify, app.get(ShutdownGate));
   app.useGlobalFilters(new ProblemDetailsFilter());
   return app;
 }

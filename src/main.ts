@@ -4,9 +4,6 @@ import { ConfigError } from './config/env-reader.js';
 import { loadRelayConfig, type RelayConfig } from './config/relay-config.js';
 import { createApp } from './configure-app.js';
 
-/** Longer than kafkajs's bounded retries, so a send in flight can settle before exit. */
-const FORCED_EXIT_MS = 30_000;
-
 async function bootstrap(): Promise<void> {
   let config: RelayConfig;
   try {
@@ -22,21 +19,26 @@ async function bootstrap(): Promise<void> {
   }
   await app.listen(config.http.port, config.http.host);
   Logger.log(`Listening on ${await app.getUrl()}`, 'Bootstrap');
-  closeOnSignals(app);
+  closeOnSignals(app, config.http.shutdownTimeoutMs);
 }
 
 /**
- * SIGTERM (Kubernetes) or SIGINT (Ctrl-C): stop accepting, let in-flight requests finish, close
- * the producer, then exit 0 (CONTRACT.md §4). Nest's own shutdown hooks would re-raise the
- * signal after closing, which ends the process with the signal instead of 0.
+ * SIGTERM (Kubernetes) or SIGINT (Ctrl-C): report not ready and turn new requests away
+ * (ShutdownGate), let in-flight requests finish, flush and close the producer, then exit 0
+ * (CONTRACT.md §4). Nest's own shutdown hooks would re-raise the signal after closing, which
+ * ends the process with the signal instead of 0. A close that outlasts SHUTDOWN_TIMEOUT_MS
+ * exits 1: whatever was still unanswered gets no 2xx, so nothing acknowledged is lost.
  */
-function closeOnSignals(app: INestApplication): void {
+function closeOnSignals(app: INestApplication, timeoutMs: number): void {
   const close = (signal: NodeJS.Signals): void => {
     Logger.log(`${signal} received, shutting down`, 'Bootstrap');
     process.removeAllListeners('SIGTERM').removeAllListeners('SIGINT');
     // A second signal, or a close that hangs, ends the process at once.
     process.once('SIGTERM', () => process.exit(1)).once('SIGINT', () => process.exit(1));
-    setTimeout(() => process.exit(1), FORCED_EXIT_MS).unref();
+    setTimeout(() => {
+      Logger.error(`Shutdown took longer than SHUTDOWN_TIMEOUT_MS (${timeoutMs} ms); exiting`, 'Bootstrap');
+      process.exit(1);
+    }, timeoutMs).unref();
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -32,6 +32,7 @@ export const PROBLEM_TYPES = {
   validationFailed: { slug: 'validation-failed', title: 'Webhook payload is invalid', status: 422 },
   kafkaUnavailable: { slug: 'kafka-unavailable', title: 'Kafka did not acknowledge the event', status: 503 },
   notReady: { slug: 'not-ready', title: 'Not ready', status: 503 },
+  shuttingDown: { slug: 'shutting-down', title: 'Shutting down', status: 503 },
 } as const;
 
 export type ProblemType = (typeof PROBLEM_TYPES)[keyof typeof PROBLEM_TYPES];
