@@ -1,3 +1,5 @@
+import { IdTable } from './id-table.js';
+
 /**
  * Which event ids this process has published lately, so a redelivered webhook publishes
  * nothing (CONTRACT.md §1, 200 `duplicate`). Dropea documents no retry policy and no delivery
@@ -15,30 +17,21 @@
 export type Outcome<T> = { readonly duplicate: false; readonly result: T } | { readonly duplicate: true };
 
 export class RecentEvents {
-  private readonly published = new Set<string>();
+  private readonly published: IdTable;
   private readonly inFlight = new Map<string, Promise<unknown>>();
-  // The remembered ids in the order they were published, with their expiry: a ring, so the
-  // oldest is found and dropped in constant time. (Taking the oldest key of a Map instead walks
-  // over every slot its deletions left behind: that halved the relay's throughput.)
-  private readonly ring: (string | undefined)[];
-  private readonly expiries: Float64Array;
-  private head = 0;
-  private count = 0;
 
   constructor(
     private readonly ttlMs: number,
-    private readonly maxEntries: number,
+    maxEntries: number,
     private readonly now: () => number = Date.now,
   ) {
-    const capacity = ttlMs > 0 ? maxEntries : 0;
-    this.ring = new Array<string | undefined>(capacity);
-    this.expiries = new Float64Array(capacity);
+    this.published = new IdTable(ttlMs > 0 ? maxEntries : 0);
   }
 
   /** Publishes `id` once: `publish` runs unless the id is published or being published. */
   async once<T>(id: string, publish: () => Promise<T>): Promise<Outcome<T>> {
-    if (this.ring.length === 0) return { duplicate: false, result: await publish() };
-    this.forgetExpired();
+    if (this.published.capacity === 0) return { duplicate: false, result: await publish() };
+    this.published.expire(this.now());
     if (this.published.has(id)) return { duplicate: true };
     const pending = this.inFlight.get(id);
     if (pending) {
@@ -49,7 +42,8 @@ export class RecentEvents {
     this.inFlight.set(id, publishing);
     try {
       const result = await publishing;
-      this.remember(id);
+      // A concurrent copy may have been published and remembered meanwhile (after an eviction).
+      if (!this.published.has(id)) this.published.add(id, this.now() + this.ttlMs);
       return { duplicate: false, result };
     } finally {
       this.inFlight.delete(id);
@@ -59,26 +53,5 @@ export class RecentEvents {
   /** Ids remembered now (for tests and metrics). */
   get size(): number {
     return this.published.size;
-  }
-
-  private remember(id: string): void {
-    if (this.count === this.ring.length) this.dropOldest();
-    const slot = (this.head + this.count) % this.ring.length;
-    this.ring[slot] = id;
-    this.expiries[slot] = this.now() + this.ttlMs;
-    this.count++;
-    this.published.add(id);
-  }
-
-  private forgetExpired(): void {
-    const now = this.now();
-    while (this.count > 0 && this.expiries[this.head]! <= now) this.dropOldest();
-  }
-
-  private dropOldest(): void {
-    this.published.delete(this.ring[this.head]!);
-    this.ring[this.head] = undefined;
-    this.head = (this.head + 1) % this.ring.length;
-    this.count--;
   }
 }

@@ -1,0 +1,62 @@
+import { describe, expect, it } from '@jest/globals';
+import { v5 } from 'uuid';
+import { IdTable } from './id-table.js';
+
+const NAMESPACE = 'df039b03-42f1-4a4a-b2c6-4a173aafd4db';
+const id = (n: number): string => v5(`event ${n}`, NAMESPACE);
+
+describe('IdTable', () => {
+  it('remembers ids until the oldest are pushed out by capacity', () => {
+    const table = new IdTable(3);
+    for (let n = 1; n <= 4; n++) table.add(id(n), Infinity);
+    expect(table.size).toBe(3);
+    expect([1, 2, 3, 4].map((n) => table.has(id(n)))).toEqual([false, true, true, true]);
+  });
+
+  it('forgets ids as they expire, oldest first', () => {
+    const table = new IdTable(10);
+    table.add(id(1), 100);
+    table.add(id(2), 200);
+    table.expire(150);
+    expect([table.has(id(1)), table.has(id(2)), table.size]).toEqual([false, true, 1]);
+  });
+
+  it('takes ids that are not UUIDs too', () => {
+    const table = new IdTable(2);
+    table.add('dlq /webhooks/dropea abc', Infinity);
+    expect(table.has('dlq /webhooks/dropea abc')).toBe(true);
+    expect(table.has('dlq /webhooks/dropea abd')).toBe(false);
+  });
+
+  it('holds nothing with capacity 0', () => {
+    const table = new IdTable(0);
+    table.add(id(1), Infinity);
+    expect([table.has(id(1)), table.size]).toEqual([false, 0]);
+  });
+
+  it('agrees with a plain Set under a long run of adds, evictions and expiries', () => {
+    // Small capacity and many ids: every index position is reused and probe chains wrap around.
+    const capacity = 37;
+    const ids = Array.from({ length: 200 }, (_, n) => id(n));
+    const table = new IdTable(capacity);
+    const model: { id: string; expiresAt: number }[] = [];
+    let seed = 42;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let step = 0, now = 0; step < 20_000; step++, now++) {
+      const candidate = ids[Math.floor(random() * ids.length)]!;
+      table.expire(now);
+      while (model.length > 0 && model[0]!.expiresAt <= now) model.shift();
+      const known = model.some((entry) => entry.id === candidate);
+      expect(table.has(candidate)).toBe(known);
+      if (!known) {
+        const expiresAt = now + 1 + Math.floor(random() * 60);
+        // The table's TTL is constant in use; keep the model's expiries in insertion order too.
+        const ordered = Math.max(expiresAt, model.at(-1)?.expiresAt ?? 0);
+        table.add(candidate, ordered);
+        if (model.length === capacity) model.shift();
+        model.push({ id: candidate, expiresAt: ordered });
+      }
+      expect(table.size).toBe(model.length);
+    }
+  });
+});
