@@ -16,6 +16,9 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Where SPOOL_DIR points when the spool is on (docs/guarantees.md): owned by the relay's user,
+# so a volume mounted here starts with that owner.
+RUN mkdir -p /var/lib/dropea-relay/spool && chown node:node /var/lib/dropea-relay/spool
 USER node
 EXPOSE 3000
 CMD ["node", "dist/main.js"]
