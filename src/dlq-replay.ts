@@ -1,10 +1,10 @@
 import 'reflect-metadata';
-import { Kafka, type KafkaConfig as KafkajsConfig, type Producer, type TopicMessages } from 'kafkajs';
+import { Kafka, type KafkaConfig as KafkajsConfig, type Producer } from 'kafkajs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/env-reader.js';
 import { loadRelayConfig, type RelayConfig } from './config/relay-config.js';
 import { kafkaClientOptions, kafkaProducerConfig } from './publishing/kafka-client.options.js';
-import type { KafkaRecord } from './publishing/kafka-record.js';
+import { byTopic, type KafkaRecord } from './publishing/kafka-record.js';
 import { readDeadLetters } from './replay/dead-letter-reader.js';
 import {
   inProduceRequests,
@@ -131,13 +131,7 @@ async function replay(config: RelayConfig, apply: boolean, json: boolean): Promi
 /** The records of one fetched batch, in their order, within the relay's request limits. */
 async function publish(producer: Producer, records: readonly KafkaRecord[], size: BatchSize): Promise<void> {
   for (const request of inProduceRequests(records, size)) {
-    const byTopic = new Map<string, TopicMessages>();
-    for (const { topic, message } of request) {
-      const entry = byTopic.get(topic) ?? { topic, messages: [] };
-      entry.messages.push(message);
-      byTopic.set(topic, entry);
-    }
-    await producer.sendBatch({ acks: -1, topicMessages: [...byTopic.values()] });
+    await producer.sendBatch({ acks: -1, topicMessages: byTopic(request) });
   }
 }
 

@@ -42,8 +42,8 @@ export class RecentEvents {
     this.inFlight.set(id, publishing);
     try {
       const result = await publishing;
-      // A concurrent copy may have been published and remembered meanwhile (after an eviction).
-      if (!this.published.has(id)) this.published.add(id, this.now() + this.ttlMs);
+      // Copies wait on `inFlight` meanwhile, so no one else can have remembered this id.
+      this.published.add(id, this.now() + this.ttlMs);
       return { duplicate: false, result };
     } finally {
       this.inFlight.delete(id);

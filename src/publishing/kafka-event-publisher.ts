@@ -7,13 +7,13 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { ClientKafka } from '@nestjs/microservices';
-import type { Admin, Kafka, TopicMessages } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { KAFKA_CONFIG } from '../config/config.tokens.js';
 import type { KafkaConfig } from '../config/kafka.config.js';
 import type { DeadLetter } from '../dead-letter/dead-letter.js';
 import type { CloudEvent } from '../envelope/envelope.js';
 import { Batcher, ExpiredError } from './batcher.js';
-import { withDeadline } from './deadline.js';
+import { settledWithin, withDeadline } from './deadline.js';
 import {
   PublishError,
   type EventPublisher,
@@ -22,7 +22,7 @@ import {
   type TraceContext,
 } from './event-publisher.js';
 import { KAFKA_CLIENT, kafkaProducerConfig } from './kafka-client.options.js';
-import { deadLetterRecord, recordBytes, toKafkaRecord, type KafkaRecord } from './kafka-record.js';
+import { byTopic, deadLetterRecord, recordBytes, toKafkaRecord, type KafkaRecord } from './kafka-record.js';
 import { ProducerSlot } from './producer-slot.js';
 import { Spooler } from './spooler.js';
 import { SpoolLog } from '../spool/spool-log.js';
@@ -94,7 +94,7 @@ export class KafkaEventPublisher
     this.stopping = true;
     const grace = this.config.publishTimeoutMs;
     await this.spooler?.stop(grace);
-    await Promise.race([this.batcher.flush(), new Promise((resolve) => setTimeout(resolve, grace).unref())]);
+    await settledWithin(this.batcher.flush(), grace);
     await this.spoolLog?.close();
     await this.probe;
     await this.dropAdmin();
@@ -154,14 +154,8 @@ export class KafkaEventPublisher
 
   /** One produce request for a whole batch; records of a topic keep their order. */
   private async sendBatch(records: KafkaRecord[]): Promise<PublishReceipt[]> {
-    const byTopic = new Map<string, TopicMessages>();
-    for (const { topic, message } of records) {
-      const entry = byTopic.get(topic) ?? { topic, messages: [] };
-      entry.messages.push(message);
-      byTopic.set(topic, entry);
-    }
     try {
-      await this.producers.run((producer) => producer.sendBatch({ acks: -1, topicMessages: [...byTopic.values()] }));
+      await this.producers.run((producer) => producer.sendBatch({ acks: -1, topicMessages: byTopic(records) }));
     } catch (error) {
       if (!this.stopping) this.logger.warn(`Kafka send failed, the producer is replaced: ${String(error)}`);
       throw new PublishError('Kafka did not acknowledge the record', { cause: error });

@@ -1,4 +1,4 @@
-import type { IHeaders, Message } from 'kafkajs';
+import type { IHeaders, Message, TopicMessages } from 'kafkajs';
 import { deadLetterHeaders, type DeadLetter } from '../dead-letter/dead-letter.js';
 import type { CloudEvent } from '../envelope/envelope.js';
 import type { KafkaTopics } from '../config/kafka.config.js';
@@ -51,6 +51,17 @@ export function deadLetterRecord(letter: DeadLetter, topics: KafkaTopics): Kafka
     topic: topics.deadLetter,
     message: { key: letter.entityId === undefined ? null : String(letter.entityId), value: letter.body, headers: deadLetterHeaders(letter) },
   };
+}
+
+/** Records grouped by topic for one `sendBatch`; records of a topic keep their order. */
+export function byTopic(records: readonly KafkaRecord[]): TopicMessages[] {
+  const grouped = new Map<string, TopicMessages>();
+  for (const { topic, message } of records) {
+    const entry = grouped.get(topic) ?? { topic, messages: [] };
+    entry.messages.push(message);
+    grouped.set(topic, entry);
+  }
+  return [...grouped.values()];
 }
 
 /** A record as the spool keeps it: the same topic, key, bytes and headers. */

@@ -1,6 +1,7 @@
 import { SpoolFullError, type SpoolLog } from '../spool/spool-log.js';
 import type { BatchLimits } from '../config/kafka.config.js';
 import type { Batcher } from './batcher.js';
+import { settledWithin } from './deadline.js';
 import { PublishError, type PublishReceipt } from './event-publisher.js';
 import { fromSpoolEntry, toSpoolEntry, type KafkaRecord } from './kafka-record.js';
 
@@ -92,7 +93,7 @@ export class Spooler {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     // A drain batch waits for Kafka without a deadline; its records stay in the spool regardless.
-    await Promise.race([this.draining, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    await settledWithin(this.draining, graceMs);
   }
 
   /** Spools every record not yet acknowledged, in the order sent, and answers them `spooled`. */

@@ -53,17 +53,7 @@ export class WebhookRelay {
 
   receive(verdict: Verdict, delivery: Delivery): Promise<Answer> {
     if (verdict.valid) return this.relay(verdict.change, delivery);
-    return this.deadLetter({
-      reason: verdict.reason,
-      errors: verdict.errors,
-      entityId: verdict.entityId,
-      body: delivery.body,
-      contentType: delivery.contentType,
-      route: delivery.route,
-      receivedAt: delivery.receivedAt,
-      signature: delivery.signature,
-      trace: delivery.trace,
-    });
+    return this.deadLetter({ ...delivery, reason: verdict.reason, errors: verdict.errors, entityId: verdict.entityId });
   }
 
   private async relay(change: StatusChange, delivery: Delivery): Promise<Accepted | Duplicate> {
