@@ -79,7 +79,7 @@ async function replay(config: RelayConfig, apply: boolean, json: boolean): Promi
   const client = kafkaClientOptions(config.kafka, config.http.logLevel).options?.client as KafkajsConfig;
   // Its own client id, so broker logs and quotas tell the replay from the relay.
   const kafka = new Kafka({ ...client, clientId: `${config.kafka.clientId}-dlq-replay` });
-  const settings = { source: config.webhooks.ceSource, topics: config.kafka.topics };
+  const settings = { source: config.webhooks.ceSource, topics: config.kafka.topics, envelopeFormat: config.kafka.envelopeFormat };
   const replayed: ReplayedRecord[] = [];
   let producer: Producer | undefined;
   let failure: unknown;

@@ -1,3 +1,4 @@
+import { ENVELOPE_FORMATS, type EnvelopeFormat } from '../envelope/envelope-codec.js';
 import type { EnvReader } from './env-reader.js';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -28,6 +29,8 @@ export interface KafkaConfig {
   readonly batch: BatchLimits;
   /** The durable local spool (SPOOL_DIR), or undefined when it is off. */
   readonly spool: SpoolConfig | undefined;
+  /** How envelopes are written as record values (ENVELOPE_FORMAT; envelope/envelope-codec.ts). */
+  readonly envelopeFormat: EnvelopeFormat;
 }
 
 /** What Kafka cannot take within PUBLISH_TIMEOUT_MS waits here on disk (see publishing/spooler.ts). */
@@ -74,6 +77,8 @@ export function readKafkaConfig(env: EnvReader): KafkaConfig {
       maxBytes: env.int('KAFKA_BATCH_MAX_BYTES', 900_000, { min: 1024, max: 64 * 1024 * 1024 }),
     },
     spool: readSpool(env),
+    // JSON by default: the CloudEvents JSON format every consumer of the topics reads today.
+    envelopeFormat: env.oneOf('ENVELOPE_FORMAT', ENVELOPE_FORMATS, 'json'),
   };
 }
 

@@ -29,6 +29,7 @@ describe('loadRelayConfig', () => {
         publishTimeoutMs: 5000,
         batch: { lingerMs: 2, maxRecords: 500, maxBytes: 900_000 },
         spool: undefined,
+        envelopeFormat: 'json',
       },
     });
   });
@@ -68,6 +69,7 @@ describe('loadRelayConfig', () => {
       KAFKA_BATCH_LINGER_MS: '0',
       KAFKA_BATCH_MAX_RECORDS: '100',
       KAFKA_BATCH_MAX_BYTES: '65536',
+      ENVELOPE_FORMAT: 'Protobuf',
     });
     expect(config).toEqual({
       http: { host: '127.0.0.1', port: 8080, maxBodyBytes: 1024, logLevel: 'debug', shutdownTimeoutMs: 4000 },
@@ -84,6 +86,7 @@ describe('loadRelayConfig', () => {
         publishTimeoutMs: 250,
         batch: { lingerMs: 0, maxRecords: 100, maxBytes: 65536 },
         spool: { dir: '/var/spool/dropea-relay', maxBytes: 10_485_760 },
+        envelopeFormat: 'protobuf',
       },
     });
   });
@@ -109,6 +112,7 @@ describe('loadRelayConfig', () => {
     [{ KAFKA_CREATE_TOPICS: 'sure' }, 'KAFKA_CREATE_TOPICS'],
     [{ KAFKA_BATCH_MAX_RECORDS: '0' }, 'KAFKA_BATCH_MAX_RECORDS'],
     [{ KAFKA_BATCH_LINGER_MS: 'fast' }, 'KAFKA_BATCH_LINGER_MS'],
+    [{ ENVELOPE_FORMAT: 'avro' }, 'ENVELOPE_FORMAT'],
   ])('rejects %j, naming %s', (env, variable) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { decodeEnvelope, PROTOBUF_CONTENT_TYPE } from '../envelope/envelope-codec.js';
 import { normalize } from '../envelope/normalize.js';
-import { STRUCTURED_CONTENT_TYPE, toKafkaRecord } from './kafka-record.js';
+import { STRUCTURED_CONTENT_TYPE, fromSpoolEntry, toKafkaRecord, toSpoolEntry } from './kafka-record.js';
 
 const topics = { orders: 'orders.v1', incidences: 'incidences.v1', deadLetter: 'dlq.v1' };
 const receipt = { receivedAt: new Date('2026-11-22T10:00:00.123Z'), source: 'dropea' };
@@ -35,6 +36,9 @@ describe('toKafkaRecord', () => {
 
   it('writes the whole event as the value with the structured-mode headers', () => {
     const { message } = toKafkaRecord(order, {}, topics);
+    // Byte for byte what the relay has always written: the envelope as JSON.stringify writes it.
+    expect(message.value).toBe(JSON.stringify(order));
+    expect(toKafkaRecord(order, {}, topics, 'json')).toEqual(toKafkaRecord(order, {}, topics));
     expect(JSON.parse(String(message.value))).toEqual(order);
     expect(message.headers).toEqual({
       'content-type': STRUCTURED_CONTENT_TYPE,
@@ -48,5 +52,23 @@ describe('toKafkaRecord', () => {
   it('copies the trace context when there is one', () => {
     const trace = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'congo=t61rcWkgMzE' };
     expect(toKafkaRecord(order, trace, topics).message.headers).toMatchObject(trace);
+  });
+
+  it('writes the protobuf envelope with its content-type in protobuf mode, the same key, topic and ce_ headers', () => {
+    const trace = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+    for (const event of [order, incidence]) {
+      const json = toKafkaRecord(event, trace, topics, 'json');
+      const protobuf = toKafkaRecord(event, trace, topics, 'protobuf');
+      expect(Buffer.isBuffer(protobuf.message.value)).toBe(true);
+      expect(decodeEnvelope(protobuf.message.value as Buffer, PROTOBUF_CONTENT_TYPE)).toEqual(event);
+      expect(protobuf.topic).toBe(json.topic);
+      expect(protobuf.message.key).toBe(json.message.key);
+      expect(protobuf.message.headers).toEqual({ ...json.message.headers, 'content-type': PROTOBUF_CONTENT_TYPE });
+    }
+  });
+
+  it('keeps a protobuf record exact through the spool', () => {
+    const record = toKafkaRecord(incidence, {}, topics, 'protobuf');
+    expect(fromSpoolEntry(toSpoolEntry(record))).toEqual(record);
   });
 });

@@ -1,17 +1,21 @@
 import type { IHeaders, Message, TopicMessages } from 'kafkajs';
 import { deadLetterHeaders, type DeadLetter } from '../dead-letter/dead-letter.js';
 import type { CloudEvent } from '../envelope/envelope.js';
+import { encodeEnvelope, JSON_CONTENT_TYPE, type EnvelopeFormat } from '../envelope/envelope-codec.js';
 import type { KafkaTopics } from '../config/kafka.config.js';
 import type { SpoolEntry } from '../spool/spool-format.js';
 import type { TraceContext } from './event-publisher.js';
 
 /**
- * CloudEvents Kafka protocol binding, structured content mode
- * (https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/kafka-protocol-binding.md#33-structured-content-mode):
- * the whole event is the value and `content-type` says so. The `ce_` headers duplicate a few
- * attributes so consumers can route without parsing the value.
+ * CloudEvents Kafka protocol binding
+ * (https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/kafka-protocol-binding.md):
+ * the whole envelope is the value and `content-type` says in which format
+ * (envelope/envelope-codec.ts). In the default JSON format that is the binding's structured
+ * content mode (§3.3) with this media type. The `ce_` headers carry the required attributes in
+ * either format, so consumers can route without decoding the value; with a protobuf value they
+ * also make the record a valid binary-mode event (§3.2) whose data is the protobuf envelope.
  */
-export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json; charset=utf-8';
+export const STRUCTURED_CONTENT_TYPE = JSON_CONTENT_TYPE;
 
 export interface KafkaRecord {
   readonly topic: string;
@@ -23,9 +27,11 @@ const TOPIC_BY_TYPE: Record<CloudEvent['type'], keyof KafkaTopics> = {
   'com.dropea.incidence.status_changed': 'incidences',
 };
 
-export function toKafkaRecord(event: CloudEvent, trace: TraceContext, topics: KafkaTopics): KafkaRecord {
+/** The record of one envelope, its value in `format` (ENVELOPE_FORMAT, JSON by default). */
+export function toKafkaRecord(event: CloudEvent, trace: TraceContext, topics: KafkaTopics, format: EnvelopeFormat = 'json'): KafkaRecord {
+  const { value, contentType } = encodeEnvelope(event, format);
   const headers: IHeaders = {
-    'content-type': STRUCTURED_CONTENT_TYPE,
+    'content-type': contentType,
     ce_id: event.id,
     ce_type: event.type,
     ce_source: event.source,
@@ -37,7 +43,7 @@ export function toKafkaRecord(event: CloudEvent, trace: TraceContext, topics: Ka
     topic: topics[TOPIC_BY_TYPE[event.type]],
     // The key is the entity id as a decimal string: the default partitioner hashes it with
     // murmur2 like the Java client, so every client agrees on the partition of an entity.
-    message: { key: event.partitionkey, value: JSON.stringify(event), headers },
+    message: { key: event.partitionkey, value, headers },
   };
 }
 

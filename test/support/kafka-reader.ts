@@ -1,5 +1,10 @@
-import { Kafka, logLevel, type Consumer, type IHeaders } from 'kafkajs';
+import { afterAll, afterEach } from '@jest/globals';
+import { Kafka, logLevel, type Consumer, type IHeaders, type KafkaMessage } from 'kafkajs';
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
+import { decodeEnvelope, encodeEnvelope, formatOf } from '../../src/envelope/envelope-codec.js';
+import type { CloudEvent } from '../../src/envelope/envelope.js';
+import { envelopeSchemaErrors } from './envelope-schema.js';
 import { TEST_BROKER } from './test-broker.mjs';
 
 export interface ReadRecord {
@@ -7,7 +12,10 @@ export interface ReadRecord {
   readonly partition: number;
   readonly offset: string;
   readonly key: string;
-  /** The value as JSON (null when it is not JSON) and as the exact bytes. */
+  /**
+   * An event record's envelope, decoded from whichever format its content-type names, as JSON
+   * data; a dead letter's value as JSON (null when it is not JSON). `raw` is the exact bytes.
+   */
   readonly value: Record<string, unknown>;
   readonly raw: Buffer;
   readonly headers: Record<string, string>;
@@ -16,9 +24,19 @@ export interface ReadRecord {
 /**
  * Reads topics back from the beginning, as a downstream consumer would, and keeps every record
  * so a test can wait for the ones it expects.
+ *
+ * Every event record (anything but a dead letter, whose value is the request body as received)
+ * is checked as a consumer relies on it: its value decodes by its content-type, the envelope
+ * validates against docs/schemas/status-changed-event.schema.json, the value is exactly what
+ * the relay's codec writes for that envelope, and the key and `ce_` headers agree with it. A
+ * record that fails fails the test that read it: `waitFor` throws at once, and otherwise the
+ * check this module registers after each test (and after the file's last hook) does.
  */
 export class KafkaReader {
   readonly records: ReadRecord[] = [];
+  /** Why records read so far break the contract, one entry per record. */
+  readonly violations: string[] = [];
+  private reported = 0;
   private readonly consumer: Consumer;
 
   private constructor(kafka: Kafka) {
@@ -28,21 +46,20 @@ export class KafkaReader {
   static async start(topics: readonly string[]): Promise<KafkaReader> {
     const kafka = new Kafka({ clientId: 'e2e-reader', brokers: [TEST_BROKER], logLevel: logLevel.NOTHING });
     const reader = new KafkaReader(kafka);
+    readers.add(reader);
     await reader.consumer.connect();
-    await reader.consumer.subscribe({ topics: [...topics], fromBeginning: true });
-    await reader.consumer.run({
-      eachMessage: async ({ topic, partition, message }) => {
-        reader.records.push({
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key?.toString('utf8') ?? '',
-          value: parseJson(message.value),
-          raw: message.value ?? Buffer.alloc(0),
-          headers: stringHeaders(message.headers),
-        });
-      },
-    });
+    try {
+      await reader.consumer.subscribe({ topics: [...topics], fromBeginning: true });
+      await reader.consumer.run({
+        eachMessage: async ({ topic, partition, message }) => {
+          reader.records.push(reader.check(topic, partition, message));
+        },
+      });
+    } catch (error) {
+      // Not left connected: an open consumer would keep Jest from exiting.
+      await reader.consumer.disconnect();
+      throw error;
+    }
     return reader;
   }
 
@@ -50,6 +67,7 @@ export class KafkaReader {
   async waitFor(topic: string, count: number, timeoutMs = 30_000): Promise<ReadRecord[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      this.throwViolations();
       const found = this.records.filter((record) => record.topic === topic);
       if (found.length >= count) return found;
       if (Date.now() > deadline) throw new Error(`${found.length} of ${count} records on ${topic} after ${timeoutMs} ms`);
@@ -57,14 +75,98 @@ export class KafkaReader {
     }
   }
 
+  /** Disconnects. Violations found until then are still reported after the test. */
   async stop(): Promise<void> {
     await this.consumer.disconnect();
   }
+
+  /** Throws the violations not reported yet, once. */
+  throwViolations(): void {
+    if (this.violations.length === this.reported) return;
+    const fresh = this.violations.slice(this.reported);
+    this.reported = this.violations.length;
+    throw new Error(`${fresh.length} record(s) read from Kafka break the envelope contract:\n\n${fresh.join('\n\n')}`);
+  }
+
+  private check(topic: string, partition: number, message: KafkaMessage): ReadRecord {
+    const raw = message.value ?? Buffer.alloc(0);
+    const headers = stringHeaders(message.headers);
+    const key = message.key?.toString('utf8') ?? '';
+    const at = `${topic} ${partition}/${message.offset}`;
+    // A dead letter (dead-letter/dead-letter.ts) keeps the request body as its value.
+    if (headers['dlq_reason'] !== undefined) return { topic, partition, offset: message.offset, key, value: parseJson(raw), raw, headers };
+
+    const problems = envelopeProblems(raw, headers, key);
+    if (problems.errors.length > 0) {
+      this.violations.push(
+        `${at}, content-type ${JSON.stringify(headers['content-type'])}:\n  ${problems.errors.join('\n  ')}\n  value: ${problems.shown}`,
+      );
+    }
+    return { topic, partition, offset: message.offset, key, value: problems.envelope ?? parseJson(raw), raw, headers };
+  }
 }
 
-function parseJson(value: Buffer | null): Record<string, unknown> {
+/** What a consumer relying on docs/contract.md would find wrong with one event record. */
+function envelopeProblems(
+  raw: Buffer,
+  headers: Record<string, string>,
+  key: string,
+): { errors: string[]; envelope?: Record<string, unknown>; shown: string } {
+  const contentType = headers['content-type'];
+  const shown = printable(raw);
+  if (contentType === undefined) return { errors: ['no content-type header'], shown };
+  let event: CloudEvent;
   try {
-    return JSON.parse(value?.toString('utf8') ?? 'null') as Record<string, unknown>;
+    event = decodeEnvelope(raw, contentType);
+  } catch (error) {
+    return { errors: [`does not decode: ${(error as Error).message}`], shown };
+  }
+  const format = formatOf(contentType);
+  // The JSON as a consumer parses it (decoding would drop members the schema forbids), or the
+  // protobuf envelope as the JSON format would write it.
+  const json = (format === 'json' ? JSON.parse(raw.toString('utf8')) : JSON.parse(JSON.stringify(event))) as Record<string, unknown>;
+  const errors = envelopeSchemaErrors(json).map((error) => `schema: ${error}`);
+  const encoded = encodeEnvelope(event, format);
+  if (encoded.contentType !== contentType) errors.push(`content-type is not ${JSON.stringify(encoded.contentType)}`);
+  if (!Buffer.from(encoded.value).equals(raw)) errors.push(`the value is not what the codec writes for its envelope (unknown fields, or another encoding)`);
+  if (key !== event.partitionkey) errors.push(`key ${JSON.stringify(key)} is not partitionkey ${JSON.stringify(event.partitionkey)}`);
+  const ce = { ce_id: event.id, ce_type: event.type, ce_source: event.source, ce_specversion: event.specversion };
+  for (const [name, expected] of Object.entries(ce)) {
+    if (headers[name] !== expected) errors.push(`header ${name} ${JSON.stringify(headers[name])} is not ${JSON.stringify(expected)}`);
+  }
+  return { errors, envelope: json, shown: format === 'json' ? shown : `${shown}\n  decoded: ${JSON.stringify(event)}` };
+}
+
+/** The value as text when it is text, else as hex (a protobuf value, or bytes mislabelled). */
+function printable(raw: Buffer): string {
+  const text = raw.toString('utf8');
+  return isUtf8(raw) && !/[\u0000-\u0008\u000e-\u001f]/.test(text) ? text : `0x${raw.toString('hex')}`;
+}
+
+// Every reader a test file starts, so the checks below see the records all of them read.
+const readers = new Set<KafkaReader>();
+
+function reportViolations(): void {
+  const failures: string[] = [];
+  for (const reader of readers) {
+    try {
+      reader.throwViolations();
+    } catch (error) {
+      failures.push((error as Error).message);
+    }
+  }
+  if (failures.length > 0) throw new Error(failures.join('\n\n'));
+}
+
+// Registered at the top level of every test file that imports the reader: after each test the
+// records it read are checked, so a bad one fails that test (the file's own afterAll hooks still
+// run and close what it opened); the last check catches records that arrived after the last test.
+afterEach(reportViolations);
+afterAll(reportViolations);
+
+function parseJson(value: Buffer): Record<string, unknown> {
+  try {
+    return JSON.parse(value.toString('utf8')) as Record<string, unknown>;
   } catch {
     return null as unknown as Record<string, unknown>;
   }
