@@ -1,14 +1,20 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { ConfigModule } from './config/config.module.js';
 import type { RelayConfig } from './config/relay-config.js';
 import { HealthModule } from './health/health.module.js';
+import { loggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { ShutdownModule } from './shutdown/shutdown.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({})
 export class AppModule {
   /** The configuration is loaded and validated before the module graph is built (see main.ts). */
-  static forRoot(config: RelayConfig): DynamicModule {
-    return { module: AppModule, imports: [ConfigModule.forRoot(config), ShutdownModule, WebhooksModule, HealthModule] };
+  static forRoot(config: RelayConfig, logger: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), loggingModule(logger), MetricsModule, ShutdownModule, WebhooksModule, HealthModule],
+    };
   }
 }

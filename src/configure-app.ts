@@ -1,12 +1,15 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { LogLevel as NestLogLevel } from '@nestjs/common';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
-import type { LogLevel } from './config/http.config.js';
 import type { RelayConfig } from './config/relay-config.js';
+import { createRelayLogger } from './logging/relay-logger.js';
+import { RelayMetrics } from './metrics/relay-metrics.js';
+import { serveOpenApi } from './openapi/openapi-document.js';
 import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
 import { registerClosingHooks } from './shutdown/closing-hooks.js';
 import { ShutdownGate } from './shutdown/shutdown-gate.js';
+import { registerWebhookTelemetry } from './webhooks/webhook-telemetry.js';
 
 /** `application/json` with any parameters (charset); nothing else is a webhook body. */
 const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
@@ -19,20 +22,19 @@ const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
 export async function createApp(config: RelayConfig): Promise<NestFastifyApplication> {
   // Requests that arrive while the relay closes are answered by closing-hooks.ts instead.
   const adapter = new FastifyAdapter({ bodyLimit: config.http.maxBodyBytes, return503OnClosing: false });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+  const logger = createRelayLogger(config.http.logLevel);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     bodyParser: false,
-    logger: nestLogLevels(config.http.logLevel),
+    bufferLogs: true,
   });
+  app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  // First, so that the requests the closing hooks turn away are counted and logged too.
+  registerWebhookTelemetry(fastify, app.get(RelayMetrics), logger);
   registerClosingHooks(fastify, app.get(ShutdownGate));
   app.useGlobalFilters(new ProblemDetailsFilter());
+  serveOpenApi(app);
   return app;
-}
-
-function nestLogLevels(level: LogLevel): NestLogLevel[] {
-  const order: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-  const index = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5 }[level];
-  return order.slice(0, index + 1);
 }

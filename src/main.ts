@@ -3,6 +3,7 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { ConfigError } from './config/env-reader.js';
 import { loadRelayConfig, type RelayConfig } from './config/relay-config.js';
 import { createApp } from './configure-app.js';
+import { startTracing, type Tracing } from './tracing/tracing-sdk.js';
 
 async function bootstrap(): Promise<void> {
   let config: RelayConfig;
@@ -13,13 +14,16 @@ async function bootstrap(): Promise<void> {
     process.stderr.write(`dropea-relay: ${error.message}\n`);
     process.exit(78); // EX_CONFIG (sysexits.h)
   }
+  // Before the app, so that the first request already has a real tracer.
+  const tracing = await startTracing(process.env);
   const app = await createApp(config);
   if (config.webhooks.signatureMode === 'off') {
     Logger.warn('DROPEA_SIGNATURE_MODE=off: webhook signatures are not checked', 'Bootstrap');
   }
   await app.listen(config.http.port, config.http.host);
   Logger.log(`Listening on ${await app.getUrl()}`, 'Bootstrap');
-  closeOnSignals(app, config.http.shutdownTimeoutMs);
+  if (tracing) Logger.log('OpenTelemetry tracing is on (OTEL_* variables)', 'Bootstrap');
+  closeOnSignals(app, tracing, config.http.shutdownTimeoutMs);
 }
 
 /**
@@ -27,9 +31,10 @@ async function bootstrap(): Promise<void> {
  * (ShutdownGate), let in-flight requests finish, flush and close the producer, then exit 0
  * (CONTRACT.md §4). Nest's own shutdown hooks would re-raise the signal after closing, which
  * ends the process with the signal instead of 0. A close that outlasts SHUTDOWN_TIMEOUT_MS
- * exits 1: whatever was still unanswered gets no 2xx, so nothing acknowledged is lost.
+ * exits 1: whatever was still unanswered gets no 2xx, so nothing acknowledged is lost. Tracing's
+ * last spans are exported after the app closed, within the same bound.
  */
-function closeOnSignals(app: INestApplication, timeoutMs: number): void {
+function closeOnSignals(app: INestApplication, tracing: Tracing | undefined, timeoutMs: number): void {
   const close = (signal: NodeJS.Signals): void => {
     Logger.log(`${signal} received, shutting down`, 'Bootstrap');
     process.removeAllListeners('SIGTERM').removeAllListeners('SIGINT');
@@ -39,13 +44,17 @@ function closeOnSignals(app: INestApplication, timeoutMs: number): void {
       Logger.error(`Shutdown took longer than SHUTDOWN_TIMEOUT_MS (${timeoutMs} ms); exiting`, 'Bootstrap');
       process.exit(1);
     }, timeoutMs).unref();
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        Logger.error(`Shutdown failed: ${String(error)}`, 'Bootstrap');
-        process.exit(1);
-      },
-    );
+    app
+      .close()
+      // The spans of the last requests are exported before the process ends.
+      .then(() => tracing?.shutdown())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          Logger.error(`Shutdown failed: ${String(error)}`, 'Bootstrap');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', close).once('SIGINT', close);
 }

@@ -26,6 +26,7 @@ import { byTopic, deadLetterRecord, recordBytes, toKafkaRecord, type KafkaRecord
 import { ProducerSlot } from './producer-slot.js';
 import { Spooler } from './spooler.js';
 import { SpoolLog } from '../spool/spool-log.js';
+import { RelayMetrics } from '../metrics/relay-metrics.js';
 
 const RECONNECT_DELAY_MS = 2000;
 
@@ -52,6 +53,7 @@ export class KafkaEventPublisher
   constructor(
     @Inject(KAFKA_CLIENT) client: ClientKafka,
     @Inject(KAFKA_CONFIG) private readonly config: KafkaConfig,
+    private readonly metrics: RelayMetrics,
   ) {
     this.kafka = client.createClient<Kafka>();
     this.producers = new ProducerSlot(() => this.kafka.then((kafka) => kafka.producer(kafkaProducerConfig())));
@@ -72,6 +74,7 @@ export class KafkaEventPublisher
     });
     const { records, bytes } = this.spoolLog.openReport;
     this.logger.log(`Spool at ${spool.dir}: ${records} record(s), ${bytes} byte(s) waiting for Kafka`);
+    this.metrics.watchSpool(this.spoolLog);
     this.spooler = new Spooler(this.spoolLog, this.batcher, {
       timeoutMs: this.config.publishTimeoutMs,
       drainBatch: this.config.batch,
@@ -102,7 +105,7 @@ export class KafkaEventPublisher
   }
 
   publish(event: CloudEvent, trace: TraceContext): Promise<PublishReceipt> {
-    return this.send(toKafkaRecord(event, trace, this.config.topics));
+    return this.send(toKafkaRecord(event, trace, this.config.topics, this.config.envelopeFormat));
   }
 
   deadLetter(letter: DeadLetter): Promise<PublishReceipt> {
@@ -110,7 +113,14 @@ export class KafkaEventPublisher
   }
 
   private send(record: KafkaRecord): Promise<PublishReceipt> {
-    return this.spooler ? this.spooler.send(record) : this.sendDirect(record);
+    const started = performance.now();
+    const sent = this.spooler ? this.spooler.send(record) : this.sendDirect(record);
+    const seconds = () => (performance.now() - started) / 1000;
+    sent.then(
+      ({ spooled }) => this.metrics.publishDuration.observe({ outcome: spooled ? 'spooled' : 'acknowledged' }, seconds()),
+      () => this.metrics.publishDuration.observe({ outcome: 'failed' }, seconds()),
+    );
+    return sent;
   }
 
   private sendDirect(record: KafkaRecord): Promise<PublishReceipt> {
@@ -142,10 +152,10 @@ export class KafkaEventPublisher
     this.probe ??= this.getAdmin()
       .then((admin) => admin.describeCluster())
       .then(
-        () => true,
+        () => this.connected(true),
         async () => {
           await this.dropAdmin();
-          return false;
+          return this.connected(false);
         },
       )
       .finally(() => (this.probe = undefined));
@@ -154,9 +164,12 @@ export class KafkaEventPublisher
 
   /** One produce request for a whole batch; records of a topic keep their order. */
   private async sendBatch(records: KafkaRecord[]): Promise<PublishReceipt[]> {
+    this.metrics.batchRecords.observe(records.length);
     try {
       await this.producers.run((producer) => producer.sendBatch({ acks: -1, topicMessages: byTopic(records) }));
+      this.connected(true);
     } catch (error) {
+      this.connected(false);
       if (!this.stopping) this.logger.warn(`Kafka send failed, the producer is replaced: ${String(error)}`);
       throw new PublishError('Kafka did not acknowledge the record', { cause: error });
     }
@@ -169,6 +182,7 @@ export class KafkaEventPublisher
         await this.producers.run(async () => undefined);
         if (this.config.createTopics) await this.ensureTopics();
         this.topicsReady = true;
+        this.connected(true);
         this.logger.log(`Connected to Kafka at ${this.config.brokers.join(',')}`);
         return;
       } catch (error) {
@@ -177,6 +191,11 @@ export class KafkaEventPublisher
         await new Promise((resolve) => setTimeout(resolve, RECONNECT_DELAY_MS).unref());
       }
     }
+  }
+
+  private connected(up: boolean): boolean {
+    this.metrics.kafkaConnected.set(up ? 1 : 0);
+    return up;
   }
 
   private async ensureTopics(): Promise<void> {

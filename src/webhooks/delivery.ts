@@ -3,7 +3,6 @@ import type { SignatureStatus } from '../dead-letter/dead-letter.js';
 import type { SignatureMode } from '../config/webhooks.config.js';
 import type { TraceContext } from '../publishing/event-publisher.js';
 import { SIGNATURE_HEADER } from './dropea-signature.guard.js';
-import { traceContextOf } from './trace-context.js';
 import type { WebhookRoute } from './webhook-routes.js';
 
 /** What the relay knows of one webhook request besides its parsed body. */
@@ -17,14 +16,14 @@ export interface Delivery {
   readonly trace: TraceContext;
 }
 
-export function deliveryOf(request: FastifyRequest, route: WebhookRoute, mode: SignatureMode): Delivery {
+export function deliveryOf(request: FastifyRequest, route: WebhookRoute, mode: SignatureMode, trace: TraceContext): Delivery {
   return {
     route,
     body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
     contentType: request.headers['content-type'] ?? 'application/json',
     receivedAt: new Date(),
     signature: signatureStatusOf(mode, request.headers[SIGNATURE_HEADER]),
-    trace: traceContextOf(request.headers),
+    trace,
   };
 }
 

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } f
 import type { FastifyRequest } from 'fastify';
 import { WEBHOOKS_CONFIG } from '../config/config.tokens.js';
 import type { WebhooksConfig } from '../config/webhooks.config.js';
+import { RelayMetrics } from '../metrics/relay-metrics.js';
 import { PROBLEM_TYPES } from '../problem/problem-details.js';
 import { ProblemException } from '../problem/problem.exception.js';
 import { checkSignature } from './signature.js';
@@ -16,7 +17,10 @@ export const SIGNATURE_HEADER = 'x-dropea-hmac-sha256';
 export class DropeaSignatureGuard implements CanActivate {
   private readonly logger = new Logger(DropeaSignatureGuard.name);
 
-  constructor(@Inject(WEBHOOKS_CONFIG) private readonly config: WebhooksConfig) {}
+  constructor(
+    @Inject(WEBHOOKS_CONFIG) private readonly config: WebhooksConfig,
+    private readonly metrics: RelayMetrics,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     if (this.config.signatureMode === 'off') return true;
@@ -27,7 +31,9 @@ export class DropeaSignatureGuard implements CanActivate {
     // signature headers are therefore an invalid signature, never a choice of the best one.
     const value = Array.isArray(header) ? header.join(', ') : header;
 
-    switch (checkSignature(rawBody, value, this.config.apiKeys)) {
+    const result = checkSignature(rawBody, value, this.config.apiKeys);
+    this.metrics.signatureChecks.inc({ result });
+    switch (result) {
       case 'valid':
         return true;
       case 'missing':

@@ -1,11 +1,15 @@
 import { Body, Controller, HttpCode, HttpStatus, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { WEBHOOKS_CONFIG } from '../config/config.tokens.js';
 import type { WebhooksConfig } from '../config/webhooks.config.js';
+import { WebhookRouteDocs } from '../openapi/route-docs.js';
 import { deliveryOf } from './delivery.js';
 import { DropeaSignatureGuard } from './dropea-signature.guard.js';
 import { JsonBodyPipe } from './json-body.pipe.js';
 import { StatusUpdatePipe, type Verdict } from './status-update.pipe.js';
+import { traceContextOf } from './trace-context.js';
+import { openReport, reportOf } from './webhook-report.js';
 import { WebhookRelay, type Answer } from './webhook-relay.service.js';
 import { WEBHOOK_ROUTES, type WebhookRoute } from './webhook-routes.js';
 
@@ -14,6 +18,7 @@ import { WEBHOOK_ROUTES, type WebhookRoute } from './webhook-routes.js';
  * for an unknown topic), 200 for a duplicate. One handler per route, each with the pipe of the
  * topics it accepts.
  */
+@ApiTags('webhooks')
 @Controller('webhooks/dropea')
 @UseGuards(DropeaSignatureGuard)
 export class DropeaWebhooksController {
@@ -24,6 +29,7 @@ export class DropeaWebhooksController {
 
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
+  @WebhookRouteDocs('both', 'Receive an order or incidence status change (by its topic)')
   receive(
     @Body(JsonBodyPipe, new StatusUpdatePipe(WEBHOOK_ROUTES['/webhooks/dropea'])) verdict: Verdict,
     @Req() request: FastifyRequest,
@@ -34,6 +40,7 @@ export class DropeaWebhooksController {
 
   @Post('orders')
   @HttpCode(HttpStatus.ACCEPTED)
+  @WebhookRouteDocs('order', 'Receive an order status change')
   receiveOrder(
     @Body(JsonBodyPipe, new StatusUpdatePipe(WEBHOOK_ROUTES['/webhooks/dropea/orders'])) verdict: Verdict,
     @Req() request: FastifyRequest,
@@ -44,6 +51,7 @@ export class DropeaWebhooksController {
 
   @Post('incidences')
   @HttpCode(HttpStatus.ACCEPTED)
+  @WebhookRouteDocs('incidence', 'Receive an incidence status change')
   receiveIncidence(
     @Body(JsonBodyPipe, new StatusUpdatePipe(WEBHOOK_ROUTES['/webhooks/dropea/incidences'])) verdict: Verdict,
     @Req() request: FastifyRequest,
@@ -53,7 +61,10 @@ export class DropeaWebhooksController {
   }
 
   private async receiveOn(route: WebhookRoute, verdict: Verdict, request: FastifyRequest, reply: FastifyReply): Promise<Answer> {
-    const answer = await this.webhooks.receive(verdict, deliveryOf(request, route, this.config.signatureMode));
+    // The report is opened by webhook-telemetry.ts when the request arrives.
+    const report = reportOf(request) ?? openReport(request, route, traceContextOf(request.headers));
+    const delivery = deliveryOf(request, route, this.config.signatureMode, report.trace);
+    const answer = await this.webhooks.receive(verdict, delivery, report);
     if (answer.status === 'duplicate') void reply.status(HttpStatus.OK);
     return answer;
   }

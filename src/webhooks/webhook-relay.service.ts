@@ -3,13 +3,16 @@ import { WEBHOOKS_CONFIG } from '../config/config.tokens.js';
 import type { WebhooksConfig } from '../config/webhooks.config.js';
 import { bodySha256, type DeadLetter } from '../dead-letter/dead-letter.js';
 import { RecentEvents } from '../dedup/recent-events.js';
-import type { StatusChange } from '../envelope/envelope.js';
+import type { CloudEvent, EntityKind, StatusChange } from '../envelope/envelope.js';
 import { normalize } from '../envelope/normalize.js';
+import { isKnownStatus } from '../envelope/status.js';
+import { RelayMetrics } from '../metrics/relay-metrics.js';
 import { PROBLEM_TYPES } from '../problem/problem-details.js';
 import { ProblemException } from '../problem/problem.exception.js';
 import { EVENT_PUBLISHER, PublishError, type EventPublisher, type PublishReceipt } from '../publishing/event-publisher.js';
 import type { Delivery } from './delivery.js';
 import type { Verdict } from './status-update.pipe.js';
+import type { UnknownStatuses, WebhookReport } from './webhook-report.js';
 
 /** 202: in Kafka (acks=all), or, with SPOOL_DIR, on the local disk on its way there. */
 export interface Accepted {
@@ -47,28 +50,52 @@ export class WebhookRelay {
   constructor(
     @Inject(WEBHOOKS_CONFIG) private readonly config: WebhooksConfig,
     @Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher,
+    private readonly metrics: RelayMetrics,
   ) {
     this.recent = new RecentEvents(config.dedupTtlSeconds * 1000, config.dedupMaxEntries);
   }
 
-  receive(verdict: Verdict, delivery: Delivery): Promise<Answer> {
-    if (verdict.valid) return this.relay(verdict.change, delivery);
-    return this.deadLetter({ ...delivery, reason: verdict.reason, errors: verdict.errors, entityId: verdict.entityId });
+  /** Relays one webhook; what it learns on the way goes into `report` (webhook-report.ts). */
+  receive(verdict: Verdict, delivery: Delivery, report: WebhookReport): Promise<Answer> {
+    if (verdict.valid) return this.relay(verdict.change, delivery, report);
+    report.entityId = verdict.entityId;
+    return this.deadLetter({ ...delivery, reason: verdict.reason, errors: verdict.errors, entityId: verdict.entityId }, report);
   }
 
-  private async relay(change: StatusChange, delivery: Delivery): Promise<Accepted | Duplicate> {
+  private async relay(change: StatusChange, delivery: Delivery, report: WebhookReport): Promise<Accepted | Duplicate> {
     const event = normalize(change, { receivedAt: delivery.receivedAt, source: this.config.ceSource });
+    report.eventId = event.id;
+    report.entity = event.data.entity;
+    report.entityId = event.data.entity_id;
+    report.unknownStatus = unknownStatuses(event);
     const outcome = await this.once(event.id, () => this.publisher.publish(event, delivery.trace));
-    if (outcome.duplicate) return { status: 'duplicate', id: event.id };
-    return { status: outcome.result.spooled ? 'spooled' : 'published', id: event.id, topic: outcome.result.topic };
+    if (outcome.duplicate) {
+      this.metrics.dedupHits.inc({ kind: 'event' });
+      report.outcome = 'duplicate';
+      return { status: 'duplicate', id: event.id };
+    }
+    this.countUnknownStatuses(event.data.entity, report.unknownStatus);
+    const { topic, spooled } = outcome.result;
+    report.outcome = spooled ? 'spooled' : 'published';
+    report.topic = topic;
+    return { status: report.outcome, id: event.id, topic };
   }
 
-  private async deadLetter(letter: DeadLetter): Promise<DeadLettered> {
+  private async deadLetter(letter: DeadLetter, report: WebhookReport): Promise<DeadLettered> {
     // A redelivery of the same bytes to the same route is kept once.
-    await this.once(`dlq ${letter.route} ${bodySha256(letter.body)}`, () => this.publisher.deadLetter(letter));
+    const outcome = await this.once(`dlq ${letter.route} ${bodySha256(letter.body)}`, () => this.publisher.deadLetter(letter));
+    if (outcome.duplicate) this.metrics.dedupHits.inc({ kind: 'dead_letter' });
+    else this.metrics.deadLetters.inc({ reason: letter.reason });
+    report.outcome = 'dead_lettered';
     if (letter.reason === 'unknown_topic') return { status: 'dead_lettered' };
     const fields = letter.errors.map((error) => error.field).join(', ');
     throw ProblemException.of(PROBLEM_TYPES.validationFailed, `Invalid field(s): ${fields}`, { errors: letter.errors });
+  }
+
+  /** Statuses outside the documented vocabulary pass through (CONTRACT.md §2); each event's are counted once. */
+  private countUnknownStatuses(entity: EntityKind, unknown: UnknownStatuses | undefined): void {
+    if (unknown?.status !== undefined) this.metrics.unknownStatuses.inc({ entity, field: 'status' });
+    if (unknown?.previous_status !== undefined) this.metrics.unknownStatuses.inc({ entity, field: 'previous_status' });
   }
 
   private async once(key: string, publish: () => Promise<PublishReceipt>) {
@@ -81,4 +108,11 @@ export class WebhookRelay {
       });
     }
   }
+}
+
+function unknownStatuses({ data }: CloudEvent): UnknownStatuses | undefined {
+  const status = isKnownStatus(data.entity, data.status) ? undefined : data.status;
+  const previous = data.previous_status === null || isKnownStatus(data.entity, data.previous_status) ? undefined : data.previous_status;
+  if (status === undefined && previous === undefined) return undefined;
+  return { ...(status === undefined ? {} : { status }), ...(previous === undefined ? {} : { previous_status: previous }) };
 }

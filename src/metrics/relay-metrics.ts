@@ -1,0 +1,139 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** How a webhook request ended, as counted and logged (one value per answer of CONTRACT.md §1). */
+export type WebhookOutcome =
+  | 'published'
+  | 'spooled'
+  | 'duplicate'
+  | 'dead_lettered'
+  | 'rejected'
+  | 'unavailable'
+  | 'failed'
+  | 'aborted';
+
+export type SignatureResult = 'valid' | 'invalid' | 'missing';
+
+export interface SpoolSize {
+  readonly pendingRecords: number;
+  readonly pendingBytes: number;
+}
+
+/** Where a publish ended: in Kafka, on the local spool, or nowhere (the request got a 503). */
+export type PublishOutcome = 'acknowledged' | 'spooled' | 'failed';
+
+// Latencies from 0.5 ms (a batched publish on a quiet broker) to 10 s (past PUBLISH_TIMEOUT_MS).
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const BATCH_RECORD_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500];
+
+/**
+ * The relay's Prometheus metrics (https://prometheus.io/docs/practices/naming/): counters end
+ * in `_total`, durations are in seconds, sizes in records. Every label has a small fixed set of
+ * values, so no request can grow the number of series. Each app has its own registry, so
+ * several relays in one process (the tests) never share counts.
+ */
+@Injectable()
+export class RelayMetrics {
+  readonly registry = new Registry();
+
+  readonly webhookRequests = new Counter({
+    name: 'dropea_relay_webhook_requests_total',
+    help: 'Webhook requests answered, by route, outcome and HTTP status code.',
+    labelNames: ['route', 'outcome', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookDuration = new Histogram({
+    name: 'dropea_relay_webhook_duration_seconds',
+    help: 'Time from receiving a webhook request to answering it, by route and outcome.',
+    labelNames: ['route', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly webhooksInFlight = new Gauge({
+    name: 'dropea_relay_webhooks_in_flight',
+    help: 'Webhook requests received and not yet answered.',
+    registers: [this.registry],
+  });
+
+  readonly signatureChecks = new Counter({
+    name: 'dropea_relay_signature_checks_total',
+    help: 'X-Dropea-Hmac-Sha256 checks by result (none are made with DROPEA_SIGNATURE_MODE=off).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly unknownStatuses = new Counter({
+    name: 'dropea_relay_unknown_statuses_total',
+    help: 'Valid webhooks carrying a status outside the documented vocabulary, by entity and field.',
+    labelNames: ['entity', 'field'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dedupHits = new Counter({
+    name: 'dropea_relay_dedup_hits_total',
+    help: 'Deliveries answered as duplicates of an event (or dead letter) published within DEDUP_TTL_SECONDS.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deadLetters = new Counter({
+    name: 'dropea_relay_dead_letters_total',
+    help: 'Authenticated webhooks written to the dead-letter topic, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly publishDuration = new Histogram({
+    name: 'dropea_relay_publish_duration_seconds',
+    help: 'Time from handing a record to the publisher until Kafka acknowledged it, it was spooled, or it failed.',
+    labelNames: ['outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly batchRecords = new Histogram({
+    name: 'dropea_relay_kafka_batch_records',
+    help: 'Records per produce request sent to Kafka.',
+    buckets: BATCH_RECORD_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly kafkaConnected = new Gauge({
+    name: 'dropea_relay_kafka_connected',
+    help: '1 while the last produce request or cluster probe succeeded, 0 otherwise.',
+    registers: [this.registry],
+  });
+
+  readonly spoolRecords: Gauge = new Gauge({
+    name: 'dropea_relay_spool_records',
+    help: 'Records waiting in the local spool (SPOOL_DIR) for Kafka.',
+    registers: [this.registry],
+    collect: (): void => this.spoolRecords.set(this.spool?.pendingRecords ?? 0),
+  });
+
+  readonly spoolBytes: Gauge = new Gauge({
+    name: 'dropea_relay_spool_bytes',
+    help: 'Bytes of records waiting in the local spool (SPOOL_DIR) for Kafka.',
+    registers: [this.registry],
+    collect: (): void => this.spoolBytes.set(this.spool?.pendingBytes ?? 0),
+  });
+
+  private spool: SpoolSize | undefined;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    this.kafkaConnected.set(0);
+  }
+
+  /** Reports the spool's size at every scrape. */
+  watchSpool(spool: SpoolSize): void {
+    this.spool = spool;
+  }
+
+  /** The text exposition format (https://prometheus.io/docs/instrumenting/exposition_formats/). */
+  exposition(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

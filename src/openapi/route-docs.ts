@@ -1,0 +1,65 @@
+import { applyDecorators, HttpStatus } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiExtraModels,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import { PROBLEM_CONTENT_TYPE } from '../problem/problem-details.js';
+import { IncidenceStatusUpdateDto } from '../webhooks/dto/incidence-status-update.dto.js';
+import { OrderStatusUpdateDto } from '../webhooks/dto/order-status-update.dto.js';
+import { AcceptedModel, DeadLetteredModel, DuplicateModel, ProblemModel } from './openapi-models.js';
+
+type Accepts = 'order' | 'incidence' | 'both';
+
+const BODY_SCHEMA = {
+  order: { $ref: getSchemaPath(OrderStatusUpdateDto) },
+  incidence: { $ref: getSchemaPath(IncidenceStatusUpdateDto) },
+  both: { oneOf: [{ $ref: getSchemaPath(OrderStatusUpdateDto) }, { $ref: getSchemaPath(IncidenceStatusUpdateDto) }] },
+};
+
+/** An answer with an RFC 9457 body; a 503 says when to retry (RFC 9110 §10.2.3). */
+export function ApiProblemResponse(status: number, description: string): MethodDecorator & ClassDecorator {
+  return ApiResponse({
+    status,
+    description,
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(ProblemModel) } } },
+    ...(status === 503 ? { headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } } } } : {}),
+  });
+}
+
+/** What one webhook route accepts and answers (CONTRACT.md §1). */
+export function WebhookRouteDocs(accepts: Accepts, summary: string): MethodDecorator {
+  return applyDecorators(
+    ApiExtraModels(OrderStatusUpdateDto, IncidenceStatusUpdateDto, AcceptedModel, DeadLetteredModel, DuplicateModel, ProblemModel),
+    ApiOperation({ summary }),
+    ApiHeader({
+      name: 'X-Dropea-Hmac-Sha256',
+      required: false,
+      description:
+        'HMAC-SHA256 of the raw body with the account API key, hex or base64 (optionally `sha256=`). ' +
+        'Required when DROPEA_SIGNATURE_MODE=required.',
+      schema: { type: 'string' },
+    }),
+    ApiHeader({ name: 'traceparent', required: false, description: 'W3C Trace Context; carried to the Kafka record.', schema: { type: 'string' } }),
+    ApiHeader({ name: 'tracestate', required: false, description: 'W3C Trace Context; carried to the Kafka record.', schema: { type: 'string' } }),
+    ApiBody({ schema: BODY_SCHEMA[accepts] }),
+    ApiAcceptedResponse({
+      description:
+        'Published to Kafka (acks=all), or spooled to disk on its way there' +
+        (accepts === 'both' ? '; or, for an unknown topic, kept on the dead-letter topic.' : '.'),
+      schema: accepts === 'both' ? { oneOf: [{ $ref: getSchemaPath(AcceptedModel) }, { $ref: getSchemaPath(DeadLetteredModel) }] } : { $ref: getSchemaPath(AcceptedModel) },
+    }),
+    ApiOkResponse({ description: 'A duplicate of an event published within DEDUP_TTL_SECONDS; nothing was published.', type: DuplicateModel }),
+    ApiProblemResponse(HttpStatus.BAD_REQUEST, 'The body is not JSON, or not a JSON object.'),
+    ApiProblemResponse(HttpStatus.UNAUTHORIZED, 'The signature is missing (required mode) or does not match the body.'),
+    ApiProblemResponse(HttpStatus.PAYLOAD_TOO_LARGE, 'The body is larger than MAX_BODY_BYTES.'),
+    ApiProblemResponse(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'The body is not `application/json`.'),
+    ApiProblemResponse(HttpStatus.UNPROCESSABLE_ENTITY, 'The body breaks a field rule; it was kept on the dead-letter topic.'),
+    ApiProblemResponse(HttpStatus.SERVICE_UNAVAILABLE, 'Kafka did not acknowledge in time, or the relay is shutting down; retry after Retry-After.'),
+  );
+}
