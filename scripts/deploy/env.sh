@@ -1,0 +1,66 @@
+# shellcheck shell=bash disable=SC2034
+# (SC2034: the settings below are used by the scripts that source this file.)
+# Pinned tool versions and helpers shared by the deployment checks. Source it; do not run it.
+#
+# Every tool comes from a package registry CI reaches (the Go module proxy, PyPI), at the exact
+# version named here, and is cached in ${XDG_CACHE_HOME:-~/.cache}/dropea-relay/deploy.
+
+DEPLOY_SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+DEPLOY_REPO_ROOT="$(cd "$DEPLOY_SCRIPTS_DIR/../.." && pwd -P)"
+
+# kustomize, the renderer `kubectl apply -k` embeds, built from the Go module proxy.
+KUSTOMIZE_MODULE="sigs.k8s.io/kustomize/kustomize/v5"
+KUSTOMIZE_VERSION="v5.8.2"
+# The Compose Specification's JSON schema ships in compose-go, the loader `docker compose` uses.
+COMPOSE_GO_MODULE="github.com/compose-spec/compose-go/v2"
+COMPOSE_GO_VERSION="v2.16.2"
+# Kubernetes versions the manifests are validated against (schemas bundled in the pinned
+# kubernetes-validate, requirements.txt): 1.30 is the oldest the manifests support (the
+# preStop `sleep` action is on by default from 1.30, KEP-3960), 1.37 the newest it bundles.
+DEPLOY_KUBERNETES_VERSIONS="1.30 1.37"
+DEPLOY_REQUIREMENTS="$DEPLOY_SCRIPTS_DIR/requirements.txt"
+
+DEPLOY_CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/dropea-relay/deploy"
+# Go's module and build caches stay inside the project's cache, away from the user's own.
+DEPLOY_GO_DIR="$DEPLOY_CACHE_DIR/go"
+
+deploy_die() {
+  echo "deploy: $*" >&2
+  exit 1
+}
+
+deploy_note() {
+  echo "deploy: $*" >&2
+}
+
+deploy_require_go() {
+  command -v go >/dev/null 2>&1 ||
+    deploy_die "go not found: Go is needed to fetch $1 from the Go module proxy (https://go.dev/doc/install)"
+}
+
+# Runs the go command with every cache under DEPLOY_GO_DIR; GOPROXY is the user's (by default
+# Go's public module proxy). GOFLAGS=-modcacherw keeps the module cache deletable with `rm -rf`;
+# GOTOOLCHAIN=local never downloads another Go.
+deploy_go() {
+  env GOPATH="$DEPLOY_GO_DIR/path" GOMODCACHE="$DEPLOY_GO_DIR/mod" GOCACHE="$DEPLOY_GO_DIR/build" \
+    GOFLAGS=-modcacherw GOTOOLCHAIN=local CGO_ENABLED=0 go "$@"
+}
+
+# Serialises installs of one tool, so parallel runs (e.g. two test workers) cannot both build
+# into the same folder. No-op where flock is missing (e.g. stock macOS).
+deploy_lock() {
+  mkdir -p "$DEPLOY_CACHE_DIR"
+  command -v flock >/dev/null 2>&1 || return 0
+  exec 9>"$DEPLOY_CACHE_DIR/.$1.lock"
+  flock -w 900 9 || deploy_die "another install holds $DEPLOY_CACHE_DIR/.$1.lock; gave up waiting"
+}
+
+# Milliseconds since the epoch where the shell can tell (bash 5); whole seconds otherwise.
+deploy_now_ms() {
+  if [[ -n "${EPOCHREALTIME:-}" ]]; then
+    local t="${EPOCHREALTIME/[.,]/}"
+    echo "${t:0:${#t}-3}"
+  else
+    echo "$((SECONDS * 1000))"
+  fi
+}
