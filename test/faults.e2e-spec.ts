@@ -66,7 +66,10 @@ describe('fault injection', () => {
     await startBroker();
     const restartedAt = Date.now();
     await waitUntilReady(relay.url);
-    await sleep(3000);
+    // Served again: wait for a run of accepted requests after the restart (bounded), rather
+    // than a fixed time, so a slow machine does not fail the count below.
+    const acceptedSinceRestart = () => load.sent.filter((s) => s.at > restartedAt + 2000 && s.status === 202).length;
+    for (const deadline = Date.now() + 30_000; acceptedSinceRestart() <= 100 && Date.now() < deadline; ) await sleep(200);
     const sent = await load.stop();
 
     const figures = checkDelivery(sent, await readBack(topics.KAFKA_TOPIC_ORDERS!, sent));
