@@ -1,12 +1,12 @@
 import 'reflect-metadata';
-import { Kafka, type Consumer, type KafkaConfig as KafkajsConfig } from 'kafkajs';
+import { Kafka, type Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { ConfigError } from './config/env-reader.js';
-import { loadRelayConfig, type RelayConfig } from './config/relay-config.js';
+import { EXIT_USAGE, loadConfigFor, write } from './cli/cli-io.js';
+import type { RelayConfig } from './config/relay-config.js';
 import { parseConsumeOptions, resolveTopics, UsageError, type ConsumeOptions } from './consume/consume-options.js';
 import { readRecord } from './consume/consumed-record.js';
 import { jsonLine, textBlock } from './consume/record-format.js';
-import { kafkaClientOptions } from './publishing/kafka-client.options.js';
+import { kafkajsClientConfig } from './publishing/kafka-client.options.js';
 
 const USAGE = `Usage: npm run consume -- [--topic <topic>]... [--from-beginning] [--group <id>] [--max <n>] [--json]
        node dist/consume.js [options]
@@ -37,8 +37,6 @@ Exit status: 0 after --max records or Ctrl-C, 1 on a Kafka error, 64 on a bad ar
 `;
 
 /** sysexits.h: EX_USAGE, EX_CONFIG. */
-const EXIT_USAGE = 64;
-const EXIT_CONFIG = 78;
 
 async function main(args: readonly string[]): Promise<number> {
   let options: ConsumeOptions;
@@ -54,14 +52,8 @@ async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
 
-  let config: RelayConfig;
-  try {
-    config = loadRelayConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    await write(process.stderr, `consume: ${error.message}\n`);
-    return EXIT_CONFIG;
-  }
+  const config = await loadConfigFor('consume', process.env);
+  if (typeof config === 'number') return config;
   let topics: string[];
   try {
     topics = resolveTopics(options.topics, config.kafka.topics);
@@ -74,7 +66,7 @@ async function main(args: readonly string[]): Promise<number> {
 }
 
 async function consume(config: RelayConfig, topics: readonly string[], options: ConsumeOptions): Promise<number> {
-  const client = kafkaClientOptions(config.kafka, config.http.logLevel).options?.client as KafkajsConfig;
+  const client = kafkajsClientConfig(config.kafka, config.http.logLevel);
   // Its own client id, so broker logs and quotas tell this reader from the relay.
   const kafka = new Kafka({ ...client, clientId: `${config.kafka.clientId}-consume` });
   const end = new Ending();
@@ -192,10 +184,6 @@ function describe(error: unknown): string {
 }
 
 /** Resolves once the text is handed to the OS, so the process never ends with output pending. */
-function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
-  return new Promise((resolve) => stream.write(text, () => resolve()));
-}
-
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import { Kafka, type KafkaConfig as KafkajsConfig, type Producer } from 'kafkajs';
+import { Kafka, type Producer } from 'kafkajs';
 import { parseArgs } from 'node:util';
-import { ConfigError } from './config/env-reader.js';
-import { loadRelayConfig, type RelayConfig } from './config/relay-config.js';
-import { kafkaClientOptions, kafkaProducerConfig } from './publishing/kafka-client.options.js';
+import { EXIT_USAGE, loadConfigFor, write } from './cli/cli-io.js';
+import type { RelayConfig } from './config/relay-config.js';
+import { kafkajsClientConfig, kafkaProducerConfig } from './publishing/kafka-client.options.js';
 import { byTopic, type KafkaRecord } from './publishing/kafka-record.js';
 import { readDeadLetters } from './replay/dead-letter-reader.js';
 import {
@@ -42,8 +42,6 @@ Exit status: 0 when every record was read (even if some still fail), 1 on a Kafk
 `;
 
 /** sysexits.h: EX_USAGE, EX_CONFIG. */
-const EXIT_USAGE = 64;
-const EXIT_CONFIG = 78;
 
 async function main(args: readonly string[]): Promise<number> {
   let options: { apply?: boolean; json?: boolean; help?: boolean };
@@ -63,20 +61,14 @@ async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
 
-  let config: RelayConfig;
-  try {
-    config = loadRelayConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    await write(process.stderr, `dlq-replay: ${error.message}\n`);
-    return EXIT_CONFIG;
-  }
+  const config = await loadConfigFor('dlq-replay', process.env);
+  if (typeof config === 'number') return config;
   return replay(config, options.apply === true, options.json === true);
 }
 
 async function replay(config: RelayConfig, apply: boolean, json: boolean): Promise<number> {
   const topic = config.kafka.topics.deadLetter;
-  const client = kafkaClientOptions(config.kafka, config.http.logLevel).options?.client as KafkajsConfig;
+  const client = kafkajsClientConfig(config.kafka, config.http.logLevel);
   // Its own client id, so broker logs and quotas tell the replay from the relay.
   const kafka = new Kafka({ ...client, clientId: `${config.kafka.clientId}-dlq-replay` });
   const settings = { source: config.webhooks.ceSource, topics: config.kafka.topics, envelopeFormat: config.kafka.envelopeFormat };
@@ -143,10 +135,6 @@ function describe(error: unknown): string {
 }
 
 /** Resolves once the text is handed to the OS, so the process never ends with output pending. */
-function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
-  return new Promise((resolve) => stream.write(text, () => resolve()));
-}
-
 // A reader that closes the pipe early (`| head`) is not an error of the replay.
 process.stdout.on('error', () => undefined);
 

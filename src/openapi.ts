@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
+import { EXIT_USAGE } from './cli/cli-io.js';
 import { loadRelayConfig } from './config/relay-config.js';
 import { createApp } from './configure-app.js';
 import { buildOpenApiDocument, formatDocument } from './openapi/openapi-document.js';
@@ -14,7 +15,7 @@ Writes the relay's OpenAPI document, the one it serves at /docs-json, to <file>
 async function main(file: string | undefined): Promise<number> {
   if (file === undefined || file === '-h' || file === '--help') {
     process.stdout.write(USAGE);
-    return file === undefined ? 64 : 0; // EX_USAGE (sysexits.h)
+    return file === undefined ? EXIT_USAGE : 0;
   }
   const app = await createApp(loadRelayConfig({ LOG_LEVEL: 'error' }));
   try {

@@ -1,5 +1,5 @@
 import { Transport, type KafkaOptions } from '@nestjs/microservices';
-import { Partitioners, logLevel, type ProducerConfig, type SASLOptions } from 'kafkajs';
+import { Partitioners, logLevel, type KafkaConfig as KafkajsConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
 import type { LogLevel } from '../config/http.config.js';
 import type { KafkaConfig } from '../config/kafka.config.js';
 
@@ -15,22 +15,20 @@ export const KAFKA_CLIENT = Symbol('KafkaClient');
  *   producer is replaced (see ProducerSlot), so retrying for long only delays that.
  */
 export function kafkaClientOptions(config: KafkaConfig, level: LogLevel): KafkaOptions {
+  return { transport: Transport.KAFKA, options: { postfixId: '', producerOnlyMode: true, client: kafkajsClientConfig(config, level) } };
+}
+
+/** The kafkajs client settings alone, for the programs that use kafkajs without Nest (dlq-replay, consume). */
+export function kafkajsClientConfig(config: KafkaConfig, level: LogLevel): KafkajsConfig {
   return {
-    transport: Transport.KAFKA,
-    options: {
-      postfixId: '',
-      producerOnlyMode: true,
-      client: {
-        clientId: config.clientId,
-        brokers: [...config.brokers],
-        ssl: config.ssl,
-        ...(config.sasl ? { sasl: sasl(config) } : {}),
-        connectionTimeout: 3000,
-        requestTimeout: Math.max(config.publishTimeoutMs, 1000),
-        retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 10 },
-        logLevel: KAFKAJS_LOG_LEVEL[level],
-      },
-    },
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    ssl: config.ssl,
+    ...(config.sasl ? { sasl: sasl(config) } : {}),
+    connectionTimeout: 3000,
+    requestTimeout: Math.max(config.publishTimeoutMs, 1000),
+    retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 10 },
+    logLevel: KAFKAJS_LOG_LEVEL[level],
   };
 }
 

@@ -1,0 +1,25 @@
+import { ConfigError } from '../config/env-reader.js';
+import { loadRelayConfig, type RelayConfig } from '../config/relay-config.js';
+
+/** Exit statuses of the relay's command-line programs (sysexits.h). */
+export const EXIT_USAGE = 64;
+export const EXIT_CONFIG = 78;
+
+/** Resolves once the text has been handed to the stream, so a program can exit right after. */
+export function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  return new Promise((resolve) => stream.write(text, () => resolve()));
+}
+
+/**
+ * The relay's configuration from the environment, as the relay itself reads it; on a bad
+ * variable, prints the message naming it under the program's name and returns EXIT_CONFIG.
+ */
+export async function loadConfigFor(program: string, env: NodeJS.ProcessEnv): Promise<RelayConfig | typeof EXIT_CONFIG> {
+  try {
+    return loadRelayConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    await write(process.stderr, `${program}: ${error.message}\n`);
+    return EXIT_CONFIG;
+  }
+}
