@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PROTOBUF_CONTENT_TYPE } from '../src/envelope/envelope-codec.js';
 import { envelopeOf } from './support/envelopes.js';
-import { loadFixtures } from './support/fixtures.js';
+import { loadFixtures, publishFixtures } from './support/fixtures.js';
 import { post } from './support/http.js';
 import { KafkaReader, type ReadRecord } from './support/kafka-reader.js';
 import { startRelay, uniqueTopics, type RunningRelay } from './support/relay-app.js';
@@ -109,12 +109,7 @@ describe('npm run consume', () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} does not exist: run \`npm run build\` first (\`npm test\` builds before Jest)`);
     relay = await startRelay(topics);
     reader = await KafkaReader.start([topics.KAFKA_TOPIC_ORDERS!, topics.KAFKA_TOPIC_INCIDENCES!]);
-    for (const [index, fixture] of loadFixtures().entries()) {
-      const headers = index % 2 === 0 ? { traceparent } : undefined;
-      expect((await post(`${relay.url}${fixture.route}`, fixture.raw, { headers })).status).toBeLessThan(300);
-    }
-    // 7 documented payloads, 6 events: two incidence payloads spell one status two ways.
-    published = [...(await reader.waitFor(topics.KAFKA_TOPIC_ORDERS!, 3)), ...(await reader.waitFor(topics.KAFKA_TOPIC_INCIDENCES!, 3))];
+    published = await publishFixtures(relay.url, reader, { orders: topics.KAFKA_TOPIC_ORDERS!, incidences: topics.KAFKA_TOPIC_INCIDENCES! }, traceparent);
   });
 
   afterAll(async () => {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DeadLetter } from '../src/dead-letter/dead-letter.js';
@@ -8,38 +7,16 @@ import { normalize } from '../src/envelope/normalize.js';
 import { deadLetterRecord, toKafkaRecord } from '../src/publishing/kafka-record.js';
 import { post } from './support/http.js';
 import { KafkaReader } from './support/kafka-reader.js';
+import { runProcess, type Run } from './support/run-process.js';
 import { startRelay, uniqueTopics, type RunningRelay } from './support/relay-app.js';
 import { TEST_BROKER } from './support/test-broker.mjs';
 
 /** The built CLI, as `npm run dlq:replay` runs it (`npm test` builds before Jest starts). */
 const CLI = fileURLToPath(new URL('../dist/dlq-replay.js', import.meta.url));
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 function runReplay(env: Record<string, string>, args: readonly string[] = [], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env['PATH'] ?? '', KAFKA_BROKERS: TEST_BROKER, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runProcess(process.execPath, [CLI, ...args], { KAFKA_BROKERS: TEST_BROKER, ...env }, timeoutMs);
 }
 
 function requireBuild(): void {

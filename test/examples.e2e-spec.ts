@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PROTOBUF_CONTENT_TYPE } from '../src/envelope/envelope-codec.js';
-import { loadFixtures } from './support/fixtures.js';
+import { loadFixtures, publishFixtures } from './support/fixtures.js';
 import { post } from './support/http.js';
 import { KafkaReader, type ReadRecord } from './support/kafka-reader.js';
+import { runProcess } from './support/run-process.js';
 import { startRelay, uniqueTopics, type RunningRelay } from './support/relay-app.js';
 import { TEST_BROKER } from './support/test-broker.mjs';
 
@@ -20,30 +21,7 @@ const BUF = `${ROOT}node_modules/.bin/buf`;
 
 const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
-function run(command: string, args: readonly string[], env: Record<string, string>, timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** What the Python consumer prints per event with --json. */
 interface PythonLine {
@@ -112,12 +90,7 @@ describe('examples/python: a consumer in another language (confluent-kafka, libr
 
     relay = await startRelay(topics);
     reader = await KafkaReader.start([topics.KAFKA_TOPIC_ORDERS!, topics.KAFKA_TOPIC_INCIDENCES!]);
-    for (const [index, fixture] of loadFixtures().entries()) {
-      const headers = index % 2 === 0 ? { traceparent } : undefined;
-      expect((await post(`${relay.url}${fixture.route}`, fixture.raw, { headers })).status).toBeLessThan(300);
-    }
-    // 7 documented payloads, 6 events: two incidence payloads spell one status two ways.
-    published = [...(await reader.waitFor(topics.KAFKA_TOPIC_ORDERS!, 3)), ...(await reader.waitFor(topics.KAFKA_TOPIC_INCIDENCES!, 3))];
+    published = await publishFixtures(relay.url, reader, { orders: topics.KAFKA_TOPIC_ORDERS!, incidences: topics.KAFKA_TOPIC_INCIDENCES! }, traceparent);
   }, 600_000);
 
   afterAll(async () => {
@@ -126,7 +99,7 @@ describe('examples/python: a consumer in another language (confluent-kafka, libr
   });
 
   it('decodes every record the relay published: the key, partition and offset kafkajs sees, and the envelope fields', async () => {
-    const result = await run(python, [PYTHON_EXAMPLE, '--from-beginning', '--max', '6', '--json'], env);
+    const result = await runProcess(python, [PYTHON_EXAMPLE, '--from-beginning', '--max', '6', '--json'], env);
 
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '6 record(s)\n' });
     const lines = pythonLines(result.stdout);
@@ -136,8 +109,8 @@ describe('examples/python: a consumer in another language (confluent-kafka, libr
 
   it('with --group, commits only what it handled: the next run goes on from there', async () => {
     const group = `e2e-examples-${Date.now()}`;
-    const first = await run(python, [PYTHON_EXAMPLE, '--group', group, '--from-beginning', '--max', '4', '--json'], env);
-    const second = await run(python, [PYTHON_EXAMPLE, '--group', group, '--from-beginning', '--max', '2', '--json'], env);
+    const first = await runProcess(python, [PYTHON_EXAMPLE, '--group', group, '--from-beginning', '--max', '4', '--json'], env);
+    const second = await runProcess(python, [PYTHON_EXAMPLE, '--group', group, '--from-beginning', '--max', '2', '--json'], env);
 
     expect([first.code, second.code]).toEqual([0, 0]);
     const lines = [...pythonLines(first.stdout), ...pythonLines(second.stdout)];
@@ -159,7 +132,7 @@ describe('examples/python: a consumer in another language (confluent-kafka, libr
       expect(records.map((record) => record.headers['content-type'])).toEqual([PROTOBUF_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE]);
 
       const protobufEnv = { ...env, KAFKA_TOPIC_ORDERS: protobufTopics.KAFKA_TOPIC_ORDERS!, KAFKA_TOPIC_INCIDENCES: protobufTopics.KAFKA_TOPIC_INCIDENCES! };
-      const result = await run(python, [PYTHON_EXAMPLE, '--from-beginning', '--max', '3', '--json', '--descriptor-set', descriptorSet], protobufEnv);
+      const result = await runProcess(python, [PYTHON_EXAMPLE, '--from-beginning', '--max', '3', '--json', '--descriptor-set', descriptorSet], protobufEnv);
 
       expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '3 record(s)\n' });
       expect(pythonLines(result.stdout).sort(byPosition)).toEqual(records.map(expectedLine).sort(byPosition));

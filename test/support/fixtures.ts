@@ -1,3 +1,5 @@
+import { post } from './http.js';
+import type { ReadRecord } from './kafka-reader.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -66,3 +68,22 @@ export const EXPECTED: Readonly<Record<string, Expected>> = {
   'incidence-client-managed-to-resolution-sent-en.json': incidence('client_managed', 'solution_sent', '2025-05-29T14:10:45Z', '2025-05-29T16:10:45'),
   'incidence-solution-sent-to-resolved.json': incidence('solution_sent', 'resolved', '2025-05-29T15:42:30Z', '2025-05-29T17:42:30'),
 };
+
+/**
+ * Sends every fixture to its route (every other one with `traceparent`) and waits until the
+ * reader holds the 6 events they make: 7 documented payloads, two of which spell one
+ * incidence status two ways and so are one event.
+ */
+export async function publishFixtures(
+  url: string,
+  reader: { waitFor(topic: string, count: number): Promise<ReadRecord[]> },
+  topics: { orders: string; incidences: string },
+  traceparent: string,
+): Promise<ReadRecord[]> {
+  for (const [index, fixture] of loadFixtures().entries()) {
+    const headers = index % 2 === 0 ? { traceparent } : undefined;
+    const status = (await post(`${url}${fixture.route}`, fixture.raw, { headers })).status;
+    if (status >= 300) throw new Error(`${fixture.file} answered ${status}`);
+  }
+  return [...(await reader.waitFor(topics.orders, 3)), ...(await reader.waitFor(topics.incidences, 3))];
+}

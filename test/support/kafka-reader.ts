@@ -49,7 +49,7 @@ export class KafkaReader {
     readers.add(reader);
     await reader.consumer.connect();
     try {
-      await reader.consumer.subscribe({ topics: [...topics], fromBeginning: true });
+      await subscribeOnceKnown(reader.consumer, topics);
       await reader.consumer.run({
         eachMessage: async ({ topic, partition, message }) => {
           reader.records.push(reader.check(topic, partition, message));
@@ -178,4 +178,20 @@ function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
     out[name] = Array.isArray(value) ? value.map(String).join(',') : String(value ?? '');
   }
   return out;
+}
+
+/**
+ * A topic the relay has just created may not be in every broker's metadata yet, and kafkajs
+ * does not retry `subscribe` on UNKNOWN_TOPIC_OR_PARTITION (Kafka protocol error 3): retry it
+ * for a few seconds before failing.
+ */
+async function subscribeOnceKnown(consumer: Consumer, topics: readonly string[]): Promise<void> {
+  for (const deadline = Date.now() + 10_000; ; ) {
+    try {
+      return await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    } catch (error) {
+      if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 }
