@@ -3,6 +3,10 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import type { RelayConfig } from './config/relay-config.js';
+import { clientErrorReason } from './http/client-errors.js';
+import { registerContentEncodingCheck } from './http/content-encoding.js';
+import { registerRateLimit } from './http/rate-limit.js';
+import { serverOptions } from './http/server-options.js';
 import { createRelayLogger } from './logging/relay-logger.js';
 import { RelayMetrics } from './metrics/relay-metrics.js';
 import { serveOpenApi } from './openapi/openapi-document.js';
@@ -20,8 +24,7 @@ const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
  * its signature is checked (JsonBodyPipe parses it after the guard).
  */
 export async function createApp(config: RelayConfig): Promise<NestFastifyApplication> {
-  // Requests that arrive while the relay closes are answered by closing-hooks.ts instead.
-  const adapter = new FastifyAdapter({ bodyLimit: config.http.maxBodyBytes, return503OnClosing: false });
+  const adapter = new FastifyAdapter(serverOptions(config.http));
   const logger = createRelayLogger(config.http.logLevel);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     bodyParser: false,
@@ -31,9 +34,14 @@ export async function createApp(config: RelayConfig): Promise<NestFastifyApplica
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  const metrics = app.get(RelayMetrics);
+  // Beside Fastify's clientErrorHandler (http/client-errors.ts), which answers them.
+  app.getHttpServer().on('clientError', (error: Error) => metrics.httpClientErrors.inc({ reason: clientErrorReason(error) }));
   // First, so that the requests the closing hooks turn away are counted and logged too.
-  registerWebhookTelemetry(fastify, app.get(RelayMetrics), logger);
+  registerWebhookTelemetry(fastify, metrics, logger);
   registerClosingHooks(fastify, app.get(ShutdownGate));
+  registerContentEncodingCheck(fastify);
+  await registerRateLimit(app, config.http.rateLimit);
   app.useGlobalFilters(new ProblemDetailsFilter());
   serveOpenApi(app);
   return app;

@@ -15,7 +15,16 @@ function problemsOf(env: Record<string, string>): readonly string[] {
 describe('loadRelayConfig', () => {
   it('has the contract defaults (CONTRACT.md §3, §4)', () => {
     expect(loadRelayConfig({})).toEqual({
-      http: { host: '0.0.0.0', port: 3000, maxBodyBytes: 65536, logLevel: 'info', shutdownTimeoutMs: 25_000 },
+      http: {
+        host: '0.0.0.0',
+        port: 3000,
+        maxBodyBytes: 65536,
+        logLevel: 'info',
+        shutdownTimeoutMs: 25_000,
+        timeouts: { requestMs: 10_000, connectionMs: 30_000, keepAliveMs: 72_000 },
+        trustProxy: false,
+        rateLimit: { max: 0, windowMs: 1_000 },
+      },
       webhooks: { apiKeys: [], signatureMode: 'off', ceSource: 'dropea', dedupTtlSeconds: 600, dedupMaxEntries: 20_000 },
       kafka: {
         brokers: ['127.0.0.1:9092'],
@@ -32,6 +41,12 @@ describe('loadRelayConfig', () => {
         envelopeFormat: 'json',
       },
     });
+  });
+
+  it('reads TRUST_PROXY as off, everyone or the proxies named', () => {
+    expect(loadRelayConfig({ TRUST_PROXY: 'false' }).http.trustProxy).toBe(false);
+    expect(loadRelayConfig({ TRUST_PROXY: 'true' }).http.trustProxy).toBe(true);
+    expect(loadRelayConfig({ TRUST_PROXY: ' 10.0.0.1 ' }).http.trustProxy).toBe('10.0.0.1');
   });
 
   it('defaults the signature mode to optional when keys are configured', () => {
@@ -52,6 +67,12 @@ describe('loadRelayConfig', () => {
       DEDUP_MAX_ENTRIES: '5',
       PUBLISH_TIMEOUT_MS: '250',
       SHUTDOWN_TIMEOUT_MS: '4000',
+      HTTP_REQUEST_TIMEOUT_MS: '2000',
+      HTTP_CONNECTION_TIMEOUT_MS: '3000',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '61000',
+      TRUST_PROXY: '10.0.0.0/8, loopback',
+      RATE_LIMIT_MAX: '100',
+      RATE_LIMIT_WINDOW_MS: '60000',
       SPOOL_DIR: '/var/spool/dropea-relay',
       SPOOL_MAX_BYTES: '10485760',
       KAFKA_BROKERS: 'kafka-0.kafka:9093, kafka-1.kafka:9093',
@@ -72,7 +93,16 @@ describe('loadRelayConfig', () => {
       ENVELOPE_FORMAT: 'Protobuf',
     });
     expect(config).toEqual({
-      http: { host: '127.0.0.1', port: 8080, maxBodyBytes: 1024, logLevel: 'debug', shutdownTimeoutMs: 4000 },
+      http: {
+        host: '127.0.0.1',
+        port: 8080,
+        maxBodyBytes: 1024,
+        logLevel: 'debug',
+        shutdownTimeoutMs: 4000,
+        timeouts: { requestMs: 2000, connectionMs: 3000, keepAliveMs: 61_000 },
+        trustProxy: '10.0.0.0/8, loopback',
+        rateLimit: { max: 100, windowMs: 60_000 },
+      },
       webhooks: { apiKeys: ['k'], signatureMode: 'required', ceSource: 'https://dropea.com', dedupTtlSeconds: 60, dedupMaxEntries: 5 },
       kafka: {
         brokers: ['kafka-0.kafka:9093', 'kafka-1.kafka:9093'],
@@ -113,6 +143,12 @@ describe('loadRelayConfig', () => {
     [{ KAFKA_BATCH_MAX_RECORDS: '0' }, 'KAFKA_BATCH_MAX_RECORDS'],
     [{ KAFKA_BATCH_LINGER_MS: 'fast' }, 'KAFKA_BATCH_LINGER_MS'],
     [{ ENVELOPE_FORMAT: 'avro' }, 'ENVELOPE_FORMAT'],
+    [{ HTTP_REQUEST_TIMEOUT_MS: '0' }, 'HTTP_REQUEST_TIMEOUT_MS'],
+    [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: 'long' }, 'HTTP_KEEP_ALIVE_TIMEOUT_MS'],
+    [{ HTTP_CONNECTION_TIMEOUT_MS: '5000' }, 'HTTP_CONNECTION_TIMEOUT_MS'],
+    [{ HTTP_CONNECTION_TIMEOUT_MS: '1000', PUBLISH_TIMEOUT_MS: '2000' }, 'HTTP_CONNECTION_TIMEOUT_MS'],
+    [{ RATE_LIMIT_MAX: '-5' }, 'RATE_LIMIT_MAX'],
+    [{ RATE_LIMIT_WINDOW_MS: '10' }, 'RATE_LIMIT_WINDOW_MS'],
   ])('rejects %j, naming %s', (env, variable) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);

@@ -18,6 +18,10 @@ export function loadRelayConfig(env: Env): RelayConfig {
     webhooks: readWebhooksConfig(reader),
     kafka: readKafkaConfig(reader),
   };
+  // The socket's inactivity timeout also runs while an answer waits for Kafka.
+  if (config.http.timeouts.connectionMs <= config.kafka.publishTimeoutMs) {
+    reader.fail('HTTP_CONNECTION_TIMEOUT_MS', `must be longer than PUBLISH_TIMEOUT_MS (${config.kafka.publishTimeoutMs}), got "${config.http.timeouts.connectionMs}"`, undefined);
+  }
   reader.assertValid();
   return config;
 }

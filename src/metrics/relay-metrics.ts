@@ -64,6 +64,13 @@ export class RelayMetrics {
     registers: [this.registry],
   });
 
+  readonly httpClientErrors = new Counter({
+    name: 'dropea_relay_http_client_errors_total',
+    help: 'Connections Node closed before a request reached a route: timeout (slow client), headers_too_large, malformed HTTP, reset.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly unknownStatuses = new Counter({
     name: 'dropea_relay_unknown_statuses_total',
     help: 'Valid webhooks carrying a status outside the documented vocabulary, by entity and field.',

@@ -1,5 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { reportOf } from '../webhooks/webhook-report.js';
 import {
   PROBLEM_CONTENT_TYPE,
   PROBLEM_TYPES,
@@ -11,7 +12,7 @@ import { ProblemException } from './problem.exception.js';
 
 /** Problem types for errors that carry only a status (Nest's and Fastify's own). */
 const GENERIC_TYPES = new Map<number, ProblemType>(
-  [PROBLEM_TYPES.notFound, PROBLEM_TYPES.methodNotAllowed, PROBLEM_TYPES.payloadTooLarge, PROBLEM_TYPES.unsupportedMediaType].map(
+  [PROBLEM_TYPES.notFound, PROBLEM_TYPES.methodNotAllowed, PROBLEM_TYPES.payloadTooLarge, PROBLEM_TYPES.unsupportedMediaType, PROBLEM_TYPES.rateLimited].map(
     (type) => [type.status, type],
   ),
 );
@@ -28,9 +29,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const problem = this.toProblem(exception);
-    if (exception instanceof ProblemException && exception.retryAfterSeconds !== undefined) {
-      void reply.header('retry-after', String(exception.retryAfterSeconds));
-    }
+    // The request's log line names the problem (webhooks/webhook-telemetry.ts).
+    const report = reportOf(host.switchToHttp().getRequest<FastifyRequest>());
+    if (report) report.problem = problem.type.slice(problem.type.lastIndexOf(':') + 1);
+    if (exception instanceof ProblemException) void reply.headers(exception.headers);
     void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
   }
 

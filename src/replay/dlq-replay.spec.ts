@@ -150,11 +150,16 @@ describe('replayDeadLetter', () => {
   });
 
   it('reports bytes that are not JSON, or not a JSON object, as still failing', () => {
-    expect(replayDeadLetter(deadLetter(Buffer.from([0x7b, 0x22, 0xff, 0x00])), settings)).toMatchObject({
+    expect(replayDeadLetter(deadLetter('{"topic":'), settings)).toMatchObject({
       kind: 'still-failing',
       reason: 'invalid_json',
       errors: [],
       detail: expect.stringContaining('not valid JSON'),
+    });
+    expect(replayDeadLetter(deadLetter(Buffer.from([0x7b, 0x22, 0xff, 0x00])), settings)).toMatchObject({
+      kind: 'still-failing',
+      reason: 'invalid_json',
+      detail: expect.stringContaining('must be UTF-8'),
     });
     expect(replayDeadLetter(deadLetter('[1,2]'), settings)).toMatchObject({ kind: 'still-failing', reason: 'not_an_object', errors: [] });
   });

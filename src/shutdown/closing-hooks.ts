@@ -1,16 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, problemTypeUri } from '../problem/problem-details.js';
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from '../problem/problem-details.js';
+import { problemOf } from '../problem/problem.exception.js';
 import type { ShutdownGate } from './shutdown-gate.js';
 
 /** Seconds a sender turned away during shutdown is asked to wait: another replica takes over. */
 const RETRY_AFTER_SECONDS = 1;
 
-const SHUTTING_DOWN = {
-  type: problemTypeUri(PROBLEM_TYPES.shuttingDown.slug),
-  title: PROBLEM_TYPES.shuttingDown.title,
-  status: PROBLEM_TYPES.shuttingDown.status,
-  detail: 'The relay is shutting down; retry, another instance will take the webhook',
-};
+const SHUTTING_DOWN = problemOf(PROBLEM_TYPES.shuttingDown, 'The relay is shutting down; retry, another instance will take the webhook');
 
 /**
  * Once the gate closes, a request that arrives on a kept-alive connection is answered 503

@@ -21,6 +21,8 @@ export interface WebhookReport {
   entityId?: number;
   topic?: string;
   unknownStatus?: UnknownStatuses;
+  /** The problem type's slug of a refused request (problem/problem-details.ts). */
+  problem?: string;
   /** The request's span, when tracing is on. */
   span?: Span;
   /** Set once the line is written and the request counted, so that happens once. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { LogBudget } from '../logging/log-budget.js';
 import type { RelayMetrics, WebhookOutcome } from '../metrics/relay-metrics.js';
 import { endWebhookSpan, startWebhookSpan } from '../tracing/webhook-span.js';
 import { traceContextOf } from './trace-context.js';
@@ -10,12 +11,26 @@ import { isWebhookRoute } from './webhook-routes.js';
 const CLIENT_CLOSED_REQUEST = 499;
 
 /**
+ * Lines for refused requests (4xx), per status code: the first 20 in each 10 s, then one
+ * summary line with how many were left out. Every request is still counted in the metrics.
+ */
+const REJECTED_LINES_PER_WINDOW = 20;
+const REJECTED_LINES_WINDOW_MS = 10_000;
+
+/**
  * Watches every webhook request from arrival to answer: opens its report and span when it
  * arrives, and when it has been answered writes its one log line, counts it and ends its span.
  * Registered before any other hook, so requests turned away early (shutting down) are seen too.
  */
 export function registerWebhookTelemetry(fastify: FastifyInstance, metrics: RelayMetrics, logger: Logger): void {
   fastify.decorateRequest('webhookReport', null);
+  const rejectedLines = new LogBudget(REJECTED_LINES_PER_WINDOW, REJECTED_LINES_WINDOW_MS);
+  const summary = setInterval(() => logSuppressed(logger, rejectedLines), REJECTED_LINES_WINDOW_MS).unref();
+  fastify.addHook('onClose', (_instance, done) => {
+    clearInterval(summary);
+    logSuppressed(logger, rejectedLines);
+    done();
+  });
 
   const finish = (request: FastifyRequest, statusCode: number, latencyMs: number, aborted: boolean): void => {
     const report = reportOf(request);
@@ -27,7 +42,12 @@ export function registerWebhookTelemetry(fastify: FastifyInstance, metrics: Rela
     metrics.webhookRequests.inc({ route: report.route, outcome, code });
     metrics.webhookDuration.observe({ route: report.route, outcome }, latencyMs / 1000);
     if (report.span !== undefined) endWebhookSpan(report.span, statusCode, spanAttributes(report, outcome));
-    logger[levelOf(statusCode)](logFields(report, outcome, statusCode, latencyMs), 'webhook');
+    const rejected = statusCode >= 400 && statusCode < 500;
+    if (rejected && !rejectedLines.take(code)) return;
+    const fields = logFields(report, outcome, statusCode, latencyMs);
+    // Who sent a refused request, to find the source of a flood; accepted ones come from Dropea.
+    if (rejected) fields['client_address'] = request.ip;
+    logger[levelOf(statusCode)](fields, 'webhook');
   };
 
   fastify.addHook('onRequest', (request, _reply, done) => {
@@ -77,7 +97,14 @@ function logFields(report: WebhookReport, outcome: WebhookOutcome, statusCode: n
     topic: report.topic,
     unknown_status: report.unknownStatus,
     trace_id: report.trace.traceparent?.slice(3, 35),
+    problem: report.problem,
   };
+}
+
+function logSuppressed(logger: Logger, budget: LogBudget): void {
+  const suppressed = budget.drainSuppressed();
+  if (suppressed.size === 0) return;
+  logger.warn({ suppressed_by_status: Object.fromEntries(suppressed), window_ms: REJECTED_LINES_WINDOW_MS }, 'webhook lines suppressed');
 }
 
 function spanAttributes(report: WebhookReport, outcome: WebhookOutcome): Record<string, string | number> {
