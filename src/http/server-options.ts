@@ -13,7 +13,8 @@ const MAX_TIMER_CHECK_INTERVAL_MS = 1_000;
  *   arrive within HTTP_REQUEST_TIMEOUT_MS, else 408 (a slowloris drip never completes one);
  * - connectionTimeout: a socket with no traffic for HTTP_CONNECTION_TIMEOUT_MS is closed,
  *   including one that connects and never sends a byte;
- * - keepAliveTimeout: an idle kept-alive connection is closed after HTTP_KEEP_ALIVE_TIMEOUT_MS.
+ * - keepAliveTimeout: an idle kept-alive connection is closed after HTTP_KEEP_ALIVE_TIMEOUT_MS
+ *   (plus the 1 s Node adds, so a client that reuses it just in time never finds it closing).
  */
 export function serverOptions(http: HttpConfig): FastifyHttpOptions<Server> {
   const { requestMs, connectionMs, keepAliveMs } = http.timeouts;

@@ -8,7 +8,10 @@ import {
   ApiOperation,
   ApiResponse,
   getSchemaPath,
+  type ApiResponseOptions,
 } from '@nestjs/swagger';
+
+type HeadersObject = NonNullable<ApiResponseOptions['headers']>;
 import { PROBLEM_CONTENT_TYPE } from '../problem/problem-details.js';
 import { IncidenceStatusUpdateDto } from '../webhooks/dto/incidence-status-update.dto.js';
 import { OrderStatusUpdateDto } from '../webhooks/dto/order-status-update.dto.js';
@@ -22,13 +25,16 @@ const BODY_SCHEMA = {
   both: { oneOf: [{ $ref: getSchemaPath(OrderStatusUpdateDto) }, { $ref: getSchemaPath(IncidenceStatusUpdateDto) }] },
 };
 
-/** An answer with an RFC 9457 body; a 503 says when to retry (RFC 9110 §10.2.3). */
-export function ApiProblemResponse(status: number, description: string): MethodDecorator & ClassDecorator {
+const RETRY_AFTER: HeadersObject = { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } } };
+
+/** An answer with an RFC 9457 body; a 429 or 503 says when to retry (RFC 9110 §10.2.3). */
+export function ApiProblemResponse(status: number, description: string, headers: HeadersObject = {}): MethodDecorator & ClassDecorator {
+  const withRetry = status === 429 || status === 503 ? { ...RETRY_AFTER, ...headers } : headers;
   return ApiResponse({
     status,
     description,
     content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(ProblemModel) } } },
-    ...(status === 503 ? { headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } } } } : {}),
+    ...(Object.keys(withRetry).length > 0 ? { headers: withRetry } : {}),
   });
 }
 
@@ -55,11 +61,19 @@ export function WebhookRouteDocs(accepts: Accepts, summary: string): MethodDecor
       schema: accepts === 'both' ? { oneOf: [{ $ref: getSchemaPath(AcceptedModel) }, { $ref: getSchemaPath(DeadLetteredModel) }] } : { $ref: getSchemaPath(AcceptedModel) },
     }),
     ApiOkResponse({ description: 'A duplicate of an event published within DEDUP_TTL_SECONDS; nothing was published.', type: DuplicateModel }),
-    ApiProblemResponse(HttpStatus.BAD_REQUEST, 'The body is not JSON, or not a JSON object.'),
-    ApiProblemResponse(HttpStatus.UNAUTHORIZED, 'The signature is missing (required mode) or does not match the body.'),
+    ApiProblemResponse(
+      HttpStatus.BAD_REQUEST,
+      'The body is not UTF-8, not JSON, not a JSON object, repeats a member name, nests deeper than 32 levels or holds `__proto__`; or the request is not HTTP.',
+    ),
+    ApiProblemResponse(HttpStatus.UNAUTHORIZED, 'The signature is missing (required mode), does not match the body, or comes in several headers.'),
+    ApiProblemResponse(HttpStatus.REQUEST_TIMEOUT, 'The request did not arrive in full within HTTP_REQUEST_TIMEOUT_MS; the connection is closed.'),
     ApiProblemResponse(HttpStatus.PAYLOAD_TOO_LARGE, 'The body is larger than MAX_BODY_BYTES.'),
-    ApiProblemResponse(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'The body is not `application/json`.'),
+    ApiProblemResponse(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'The body is not `application/json`, or has a Content-Encoding other than identity.', {
+      'Accept-Encoding': { description: '`identity` when the Content-Encoding was refused.', schema: { type: 'string' } },
+    }),
     ApiProblemResponse(HttpStatus.UNPROCESSABLE_ENTITY, 'The body breaks a field rule; it was kept on the dead-letter topic.'),
+    ApiProblemResponse(HttpStatus.TOO_MANY_REQUESTS, 'More than RATE_LIMIT_MAX webhooks from this client in RATE_LIMIT_WINDOW_MS (only when RATE_LIMIT_MAX is set).'),
+    ApiProblemResponse(431, 'The request headers exceed 16 KB; the connection is closed.'),
     ApiProblemResponse(HttpStatus.SERVICE_UNAVAILABLE, 'Kafka did not acknowledge in time, or the relay is shutting down; retry after Retry-After.'),
   );
 }

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { reportOf } from '../webhooks/webhook-report.js';
 import {
   PROBLEM_CONTENT_TYPE,
+  PROBLEM_TYPE_PREFIX,
   PROBLEM_TYPES,
   problemTypeUri,
   type ProblemDetails,
@@ -31,7 +32,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const problem = this.toProblem(exception);
     // The request's log line names the problem (webhooks/webhook-telemetry.ts).
     const report = reportOf(host.switchToHttp().getRequest<FastifyRequest>());
-    if (report) report.problem = problem.type.slice(problem.type.lastIndexOf(':') + 1);
+    if (report && problem.type.startsWith(PROBLEM_TYPE_PREFIX)) report.problem = problem.type.slice(PROBLEM_TYPE_PREFIX.length);
     if (exception instanceof ProblemException) void reply.headers(exception.headers);
     void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
   }

@@ -46,6 +46,8 @@ export const PROBLEM_TYPES = {
 
 export type ProblemType = (typeof PROBLEM_TYPES)[keyof typeof PROBLEM_TYPES];
 
+export const PROBLEM_TYPE_PREFIX = 'urn:dropea-relay:problem:';
+
 export function problemTypeUri(slug: string): string {
-  return `urn:dropea-relay:problem:${slug}`;
+  return `${PROBLEM_TYPE_PREFIX}${slug}`;
 }

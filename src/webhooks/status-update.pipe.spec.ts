@@ -38,6 +38,13 @@ describe('StatusUpdatePipe', () => {
     expect(verdict.valid && verdict.change.sourcePayload).toBe(incidence);
   });
 
+  it('validates a body with members named like Object.prototype properties, and keeps them in source_payload', () => {
+    const body = { ...incidence, constructor: 'x', toString: 1, hasOwnProperty: null, prototype: {} };
+    expect(new StatusUpdatePipe().transform(body)).toMatchObject({ valid: true, change: { entityId: 189044, sourcePayload: body } });
+    const broken = { ...body, incidence_id: 'x' };
+    expect(new StatusUpdatePipe().transform(broken)).toMatchObject({ valid: false, errors: [{ field: 'incidence_id' }] });
+  });
+
   it('treats a null prev_status like an absent one', () => {
     const verdict = new StatusUpdatePipe().transform({ ...incidence, prev_status: null });
     expect(verdict.valid && verdict.change.previousStatus).toBeNull();

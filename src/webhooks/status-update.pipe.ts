@@ -46,7 +46,7 @@ const VALIDATOR_OPTIONS: ValidatorOptions = {
  * The instance is the body's fields copied onto the DTO, not class-transformer's
  * `plainToInstance` as in Nest's ValidationPipe: the body is flat JSON with nothing to
  * transform, and that conversion cost 5 % of the relay's CPU under load (docs/benchmarks.md).
- * JsonBodyPipe has refused `__proto__` keys, so the copy cannot reach a prototype.
+ * JsonBodyPipe has refused `__proto__` members, so the copy cannot reach a prototype.
  */
 export class StatusUpdatePipe implements PipeTransform<Record<string, unknown>, Verdict> {
   constructor(private readonly accepts: readonly WebhookTopic[] = WEBHOOK_TOPICS) {}
@@ -55,7 +55,10 @@ export class StatusUpdatePipe implements PipeTransform<Record<string, unknown>, 
     const topic = body['topic'];
     const accepted = this.accepts.find((candidate) => candidate === topic);
     if (accepted === undefined) return this.wrongTopic(topic, body);
-    const errors = validateSync(Object.assign(new DTO_BY_TOPIC[accepted](), body), VALIDATOR_OPTIONS);
+    // A `constructor` member would shadow the DTO's class, through which class-validator finds
+    // the rules; it is no field of any DTO, so it is left out of the copy.
+    const { constructor: _shadowing, ...fields } = body;
+    const errors = validateSync(Object.assign(new DTO_BY_TOPIC[accepted](), fields), VALIDATOR_OPTIONS);
     if (errors.length > 0) return rejected('validation_failed', errors.map(toFieldError), body);
     return {
       valid: true,
