@@ -5,6 +5,7 @@ import { AppModule } from './app.module.js';
 import type { RelayConfig } from './config/relay-config.js';
 import { clientErrorReason } from './http/client-errors.js';
 import { registerContentEncodingCheck } from './http/content-encoding.js';
+import { registerMethodNotAllowed } from './http/method-not-allowed.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { serverOptions } from './http/server-options.js';
 import { createRelayLogger } from './logging/relay-logger.js';
@@ -13,6 +14,7 @@ import { serveOpenApi } from './openapi/openapi-document.js';
 import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
 import { registerClosingHooks } from './shutdown/closing-hooks.js';
 import { ShutdownGate } from './shutdown/shutdown-gate.js';
+import { WEBHOOK_ROUTES } from './webhooks/webhook-routes.js';
 import { registerWebhookTelemetry } from './webhooks/webhook-telemetry.js';
 
 /** `application/json` with any parameters (charset); nothing else is a webhook body. */
@@ -42,6 +44,12 @@ export async function createApp(config: RelayConfig): Promise<NestFastifyApplica
   registerClosingHooks(fastify, app.get(ShutdownGate));
   registerContentEncodingCheck(fastify);
   await registerRateLimit(app, config.http.rateLimit);
+  registerMethodNotAllowed(fastify, {
+    ...Object.fromEntries(Object.keys(WEBHOOK_ROUTES).map((route) => [route, ['POST'] as const])),
+    '/health/live': ['GET'],
+    '/health/ready': ['GET'],
+    '/metrics': ['GET'],
+  });
   app.useGlobalFilters(new ProblemDetailsFilter());
   serveOpenApi(app);
   return app;

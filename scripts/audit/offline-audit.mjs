@@ -125,7 +125,7 @@ async function main() {
         production: installed.production,
         paths: installed.paths,
         via: lock.chainTo(installed.paths[0]),
-        fixed: firstUnaffected(semver, version, entries),
+        fixed: firstUnaffected(semver, version, npmAffected.filter((entry) => entry.package.name === installed.name)),
         affectedRanges: entries.map(describeRanges).join(' || '),
         file: path,
       };
@@ -211,8 +211,9 @@ async function loadSemver() {
 
 /**
  * Every installed package of a lockfileVersion 2 or 3 lock file, one entry per name@version
- * with the node_modules paths it is installed at. Production: at least one of those paths is
- * neither `dev` nor `devOptional` (npm's flags for what `npm ci --omit=dev` leaves out).
+ * with the node_modules paths it is installed at. Production: at least one of those paths is not
+ * `dev`, npm's flag for what `npm ci --omit=dev` leaves out. `devOptional` (a dev dependency that
+ * is also an optional one of the production tree) is installed by --omit=dev, so it is production.
  */
 function readLockfile(path) {
   let lock;
@@ -229,11 +230,13 @@ function readLockfile(path) {
   for (const [key, entry] of Object.entries(packages)) {
     if (key === '' || entry.link || typeof entry.version !== 'string') continue;
     const name = entry.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
-    const production = entry.dev !== true && entry.devOptional !== true;
+    const production = entry.dev !== true;
     const id = `${name}@${entry.version}`;
     const seen = installs.get(id);
     if (seen) {
-      seen.paths.push(key);
+      // Production paths first: the chain reported for a finding is that of its first path.
+      if (production && !seen.production) seen.paths.unshift(key);
+      else seen.paths.push(key);
       seen.production ||= production;
     } else {
       installs.set(id, { name, version: entry.version, production, paths: [key] });
@@ -495,11 +498,19 @@ function findingLines(f) {
   ];
 }
 
+// exitCode, not process.exit(): writes to a pipe are asynchronous, and exiting at once would cut
+// a report longer than the pipe's buffer (64 KiB) short. A reader that stops early (`| head`)
+// closes the pipe: that is not a failure of the audit, and its exit status stands.
+process.stdout.on('error', (error) => {
+  if (error.code !== 'EPIPE') throw error;
+});
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    process.exitCode = code;
+  },
   (error) => {
     process.stderr.write(`offline-audit: ${error instanceof UsageError ? error.message : (error?.stack ?? String(error))}\n`);
     if (error instanceof UsageError) process.stderr.write(`\n${USAGE}\n`);
-    process.exit(EXIT_USAGE);
+    process.exitCode = EXIT_USAGE;
   },
 );

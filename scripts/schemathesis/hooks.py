@@ -107,8 +107,8 @@ OFFSETS = st.sampled_from(["", "Z", "+00:00", "+01:00", "+02:00", "-03:30", "+05
 @st.composite
 def timestamps(draw: Any) -> str:
     """`updated_at` in the forms docs/contract.md accepts: Madrid wall clock, or ISO 8601."""
-    # From the start of Madrid's time-zone history in tzdata to well past the 2038 rollover,
-    # so DST gaps and overlaps, leap days and far dates all come up.
+    # From 1901 (Madrid's first standard time in tzdata) to well past the 2038 rollover, so DST
+    # gaps and overlaps, leap days and far dates all come up.
     moment = draw(st.datetimes(min_value=datetime(1901, 1, 1), max_value=datetime(2199, 12, 31, 23, 59, 59)))
     if draw(st.booleans()):
         return moment.strftime("%Y-%m-%d %H:%M:%S")

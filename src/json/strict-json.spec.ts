@@ -65,10 +65,14 @@ describe('parseStrictJson', () => {
     expect(parse('{"a":1,"a":')).toEqual({ ok: false, rejection: { reason: 'invalid-json' } });
   });
 
-  it('leaves numbers to JSON.parse: 1.0 is 1, -0 is -0, 1e400 is Infinity', () => {
-    expect(parse('{"a":1.0,"b":-0,"c":1e400,"d":9007199254740993}')).toEqual({
+  it('reads numbers as JSON.parse does: 1.0 is 1, -0 is -0, 2^53 + 1 rounds to 2^53', () => {
+    expect(parse('{"a":1.0,"b":-0,"c":1e308,"d":9007199254740993,"e":1e-400}')).toEqual({
       ok: true,
-      value: { a: 1, b: -0, c: Infinity, d: 9007199254740992 },
+      value: { a: 1, b: -0, c: 1e308, d: 9007199254740992, e: 0 },
     });
+  });
+
+  it.each(['{"a":1e400}', '{"a":[1,{"b":-1e309}]}', '1e999'])('refuses %s: a number beyond a double, which JSON could not write back', (text) => {
+    expect(parse(text)).toEqual({ ok: false, rejection: { reason: 'number-out-of-range' } });
   });
 });

@@ -7,14 +7,16 @@
  * Also refused: nesting deeper than `maxDepth`, which no Dropea payload needs and which would
  * make every recursive walk of the value (validation, logging) a stack-depth risk; and the member
  * names that reach an object's prototype when a parsed value is later merged or copied
- * (`__proto__`, and `prototype` inside `constructor`), the same rule as secure-json-parse.
+ * (`__proto__`, and `prototype` inside `constructor`), the same rule as secure-json-parse; and
+ * numbers beyond a double's range.
  */
 export type JsonRejection =
   | { readonly reason: 'invalid-utf8' }
   | { readonly reason: 'invalid-json' }
   | { readonly reason: 'too-deep'; readonly maxDepth: number }
   | { readonly reason: 'duplicate-member'; readonly name: string }
-  | { readonly reason: 'forbidden-member'; readonly name: string };
+  | { readonly reason: 'forbidden-member'; readonly name: string }
+  | { readonly reason: 'number-out-of-range' };
 
 export type StrictJsonResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly rejection: JsonRejection };
 
@@ -38,7 +40,17 @@ export function parseStrictJson(bytes: Uint8Array, maxDepth: number): StrictJson
   } catch {
     return reject({ reason: 'invalid-json' });
   }
-  return found === undefined ? { ok: true, value } : reject(found);
+  if (found !== undefined) return reject(found);
+  // 1e400 parses to Infinity, which JSON cannot write back: the envelope's copy of the body
+  // would say null where the sender said a number (RFC 7493 §2.2 keeps numbers to doubles).
+  return hasNonFiniteNumber(value) ? reject({ reason: 'number-out-of-range' }) : { ok: true, value };
+}
+
+/** Recursive, which is safe: the scan has bounded the depth. */
+function hasNonFiniteNumber(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.values(value).some(hasNonFiniteNumber);
 }
 
 function reject(rejection: JsonRejection): StrictJsonResult {

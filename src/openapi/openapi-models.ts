@@ -5,7 +5,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 // test/openapi.e2e-spec.ts checks real answers against these schemas.
 
 export class FieldErrorModel {
-  @ApiProperty({ description: 'JSON Pointer (RFC 6901) to the field in the body.', example: '/order_id' })
+  @ApiProperty({ description: 'JSON Pointer to the field in the body, in its URI fragment form (RFC 6901 §6).', example: '#/order_id' })
   pointer!: string;
 
   @ApiProperty({ example: 'order_id' })

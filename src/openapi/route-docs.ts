@@ -63,7 +63,7 @@ export function WebhookRouteDocs(accepts: Accepts, summary: string): MethodDecor
     ApiOkResponse({ description: 'A duplicate of an event published within DEDUP_TTL_SECONDS; nothing was published.', type: DuplicateModel }),
     ApiProblemResponse(
       HttpStatus.BAD_REQUEST,
-      'The body is not UTF-8, not JSON, not a JSON object, repeats a member name, nests deeper than 32 levels or holds `__proto__`; or the request is not HTTP.',
+      'The body is not UTF-8, not JSON, not a JSON object, repeats a member name, nests deeper than 32 levels, holds `__proto__` or a number beyond a double; or the request is not HTTP.',
     ),
     ApiProblemResponse(HttpStatus.UNAUTHORIZED, 'The signature is missing (required mode), does not match the body, or comes in several headers.'),
     ApiProblemResponse(HttpStatus.REQUEST_TIMEOUT, 'The request did not arrive in full within HTTP_REQUEST_TIMEOUT_MS; the connection is closed.'),

@@ -27,6 +27,7 @@ export const PROBLEM_TYPES = {
   duplicateMember: { slug: 'duplicate-member', title: 'Body repeats a member name', status: 400 },
   nestingTooDeep: { slug: 'nesting-too-deep', title: 'Body is nested too deeply', status: 400 },
   forbiddenMember: { slug: 'forbidden-member', title: 'Body holds a forbidden member name', status: 400 },
+  numberOutOfRange: { slug: 'number-out-of-range', title: 'Body holds a number out of range', status: 400 },
   notAnObject: { slug: 'not-an-object', title: 'Body is not a JSON object', status: 400 },
   signatureMissing: { slug: 'signature-missing', title: 'Signature required', status: 401 },
   signatureInvalid: { slug: 'signature-invalid', title: 'Invalid signature', status: 401 },

@@ -38,6 +38,8 @@ function rejectionProblem(rejection: JsonRejection): ProblemException {
       return ProblemException.of(PROBLEM_TYPES.nestingTooDeep, `The body nests objects and arrays more than ${rejection.maxDepth} levels deep`);
     case 'duplicate-member':
       return ProblemException.of(PROBLEM_TYPES.duplicateMember, `The member name ${quote(rejection.name)} appears twice in one object (RFC 7493 §2.3)`);
+    case 'number-out-of-range':
+      return ProblemException.of(PROBLEM_TYPES.numberOutOfRange, 'The body holds a number beyond the range of an IEEE 754 double (RFC 7493 §2.2)');
     case 'forbidden-member':
       return ProblemException.of(PROBLEM_TYPES.forbiddenMember, `The member name ${quote(rejection.name)} is refused: it could reach an object prototype`);
   }

@@ -45,6 +45,15 @@ describe('StatusUpdatePipe', () => {
     expect(new StatusUpdatePipe().transform(broken)).toMatchObject({ valid: false, errors: [{ field: 'incidence_id' }] });
   });
 
+  it('counts a status in code points, as the JSON Schema does: variation selectors and astral characters count once each', () => {
+    const withStatus = (status: string): Record<string, unknown> => ({ ...incidence, new_status: status });
+    const pipe = new StatusUpdatePipe();
+    expect(pipe.transform(withStatus('x\uFE0F'.repeat(32))).valid).toBe(true);
+    expect(pipe.transform(withStatus('x\uFE0F'.repeat(33)))).toMatchObject({ valid: false, errors: [{ field: 'new_status', detail: 'new_status must be at most 64 characters' }] });
+    expect(pipe.transform(withStatus('\u{1F600}'.repeat(64))).valid).toBe(true);
+    expect(pipe.transform(withStatus('\u{1F600}'.repeat(65))).valid).toBe(false);
+  });
+
   it('treats a null prev_status like an absent one', () => {
     const verdict = new StatusUpdatePipe().transform({ ...incidence, prev_status: null });
     expect(verdict.valid && verdict.change.previousStatus).toBeNull();

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { IsDefined, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
+import { IsDefined, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { parseUpdatedAt } from '../../envelope/madrid-time.js';
 
 /**
@@ -22,9 +22,23 @@ export function IsStatus({ optional = false } = {}): PropertyDecorator {
   const rules = [
     IsString({ message: optional ? '$property must be a string or null' : '$property must be a string' }),
     Matches(/\S/, { message: '$property must not be empty' }),
-    MaxLength(MAX_STATUS_LENGTH, { message: `$property must be at most ${MAX_STATUS_LENGTH} characters` }),
+    // Counted in code points, as JSON Schema's maxLength counts them (docs/schemas): validator.js's
+    // length, behind class-validator's MaxLength, leaves variation selectors out of the count.
+    ValidateBy({
+      name: 'maxCodePoints',
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || codePoints(value) <= MAX_STATUS_LENGTH,
+        defaultMessage: (args) => `${args?.property ?? 'status'} must be at most ${MAX_STATUS_LENGTH} characters`,
+      },
+    }),
   ];
   return applyDecorators(...(optional ? [IsOptional(), ...rules] : [IsDefined({ message: '$property is required' }), ...rules]));
+}
+
+function codePoints(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
 }
 
 /** `YYYY-MM-DD HH:mm:ss` Europe/Madrid wall-clock time, or ISO 8601; a real date and time. */
