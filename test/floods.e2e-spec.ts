@@ -3,15 +3,14 @@ import { post, sign, type Reply } from './support/http.js';
 import { parseExposition } from './support/prometheus-text.js';
 import { startRelay, uniqueTopics, type RunningRelay } from './support/relay-app.js';
 import { RelayProcess } from './support/relay-process.js';
+import { orderBody } from './support/webhook-bodies.js';
 
 const KEY = 'e2e-floods-key';
 const ORDERS = '/webhooks/dropea/orders';
 
-const order = (id: number): string =>
-  JSON.stringify({ topic: 'order:status_update', order_id: id, prev_status: 'confirmed', new_status: 'cancelled', updated_at: '2025-05-29 14:14:58' });
 
 const sendSigned = (url: string, id: number, headers: Record<string, string> = {}): Promise<Reply> => {
-  const body = order(id);
+  const body = orderBody(id);
   return post(`${url}${ORDERS}`, body, { headers: { 'x-dropea-hmac-sha256': sign(body, KEY), ...headers } });
 };
 
@@ -110,7 +109,7 @@ describe('a flood of forged signatures', () => {
 
   beforeAll(async () => {
     relay = await RelayProcess.start({ ...uniqueTopics('forged'), LOG_LEVEL: 'info', DROPEA_SIGNATURE_MODE: 'required', DROPEA_API_KEYS: KEY });
-    const body = order(1);
+    const body = orderBody(1);
     const forged = sign(body, 'not-the-key');
     for (let sent = 0; sent < FORGED; sent += 100) {
       const replies = await Promise.all(

@@ -5,22 +5,20 @@ import { post, sign, type Reply } from './support/http.js';
 import { KafkaReader, type ReadRecord } from './support/kafka-reader.js';
 import { rawExchange } from './support/raw-http.js';
 import { startRelay, uniqueTopics, type RunningRelay } from './support/relay-app.js';
+import { orderBody } from './support/webhook-bodies.js';
 
 const KEY = 'e2e-hostile-input-key';
 const ORDERS = '/webhooks/dropea/orders';
 const MAX_BODY_BYTES = 65536;
 
-/** A valid order webhook for entity `id`, as Dropea sends it. */
-const order = (id: number | string, extra: Record<string, unknown> = {}): string =>
-  JSON.stringify({ topic: 'order:status_update', order_id: id, prev_status: 'confirmed', new_status: 'cancelled', updated_at: '2025-05-29 14:14:58', ...extra });
 
 /** The same with `order_id` spelt as given, for numbers JSON.stringify would rewrite. */
-const orderWithIdText = (idText: string): string => order(0).replace('"order_id":0', `"order_id":${idText}`);
+const orderWithIdText = (idText: string): string => orderBody(0).replace('"order_id":0', `"order_id":${idText}`);
 
 /** An order padded with an extra member to exactly `bytes` bytes. */
 function orderOfSize(id: number, bytes: number): string {
-  const base = order(id, { padding: '' });
-  return order(id, { padding: 'x'.repeat(bytes - Buffer.byteLength(base)) });
+  const base = orderBody(id, { padding: '' });
+  return orderBody(id, { padding: 'x'.repeat(bytes - Buffer.byteLength(base)) });
 }
 
 const signed = (body: Buffer | string, headers: Record<string, string> = {}): Record<string, string> => ({
@@ -102,7 +100,7 @@ describe('hostile input', () => {
     });
 
     it('accepts a chunked body under the limit', async () => {
-      const body = order(1004);
+      const body = orderBody(1004);
       const reply = await rawExchange(
         relay.url,
         [head(['Content-Type: application/json', 'Transfer-Encoding: chunked', 'Connection: close', `X-Dropea-Hmac-Sha256: ${sign(body, KEY)}`]), `${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`],
@@ -119,7 +117,7 @@ describe('hostile input', () => {
       ['br', (body: string) => Buffer.from(body)],
       ['gzip, identity', (body: string) => gzipSync(body)],
     ])('answers 415 with Accept-Encoding: identity to Content-Encoding: %s, however it is signed', async (coding, encode) => {
-      const plain = order(1010);
+      const plain = orderBody(1010);
       const encoded = encode(plain);
       for (const signature of [sign(encoded, KEY), sign(plain, KEY)]) {
         const reply = await send(encoded, { 'x-dropea-hmac-sha256': signature, 'content-encoding': coding });
@@ -129,14 +127,14 @@ describe('hostile input', () => {
     });
 
     it('accepts Content-Encoding: identity', async () => {
-      const body = order(1011);
+      const body = orderBody(1011);
       await expectAccepted(body, '1011', signed(body, { 'content-encoding': 'identity' }));
     });
   });
 
   describe('JSON', () => {
     it('answers 400 to a repeated member name, which JSON parsers disagree on', async () => {
-      const body = order(1020).replace('"order_id":1020', '"order_id":1020,"order_id":1021');
+      const body = orderBody(1020).replace('"order_id":1020', '"order_id":1020,"order_id":1021');
       const reply = await send(body);
       expectProblem(reply, 400, 'duplicate-member');
       expect(reply.body['detail']).toContain('"order_id"');
@@ -145,14 +143,14 @@ describe('hostile input', () => {
     it.each([
       ['__proto__', '{"__proto__":{"polluted":true},"topic":"order:status_update"}'],
       ['__proto__ escaped', '{"\\u005f_proto__":{"polluted":true}}'],
-      ['__proto__ nested', `${order(1022).slice(0, -1)},"extra":[{"__proto__":{"polluted":true}}]}`],
-      ['constructor.prototype', order(1023, { constructor: { prototype: { polluted: true } } })],
+      ['__proto__ nested', `${orderBody(1022).slice(0, -1)},"extra":[{"__proto__":{"polluted":true}}]}`],
+      ['constructor.prototype', orderBody(1023, { constructor: { prototype: { polluted: true } } })],
     ])('answers 400 to a member that reaches a prototype (%s)', async (_name, body) => {
       expectProblem(await send(body), 400, 'forbidden-member');
     });
 
     it('accepts constructor and prototype members that reach nothing, and pollutes no prototype', async () => {
-      const body = order(1024, { constructor: 'x', prototype: { polluted: true } });
+      const body = orderBody(1024, { constructor: 'x', prototype: { polluted: true } });
       await expectAccepted(body, '1024');
       expect((await recordOf('1024')).value['data']).toMatchObject({ source_payload: { constructor: 'x', prototype: { polluted: true } } });
       expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
@@ -174,16 +172,16 @@ describe('hostile input', () => {
       ['an overlong "/"', Buffer.from([0xc0, 0xaf])],
       ['a UTF-16 surrogate', Buffer.from([0xed, 0xa0, 0x80])],
     ])('answers 400 to invalid UTF-8 (%s) instead of replacing it', async (_name, bad) => {
-      const text = order(1025, { note: '@' });
+      const text = orderBody(1025, { note: '@' });
       const at = text.indexOf('@');
       const body = Buffer.concat([Buffer.from(text.slice(0, at)), bad, Buffer.from(text.slice(at + 1))]);
       expectProblem(await send(body), 400, 'invalid-utf8');
     });
 
     it('ignores a UTF-8 byte order mark: the event is the one without it', async () => {
-      const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(order(1026))]);
+      const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(orderBody(1026))]);
       await expectAccepted(body, '1026');
-      expect((await recordOf('1026')).value['data']).toMatchObject({ source_payload: JSON.parse(order(1026)) });
+      expect((await recordOf('1026')).value['data']).toMatchObject({ source_payload: JSON.parse(orderBody(1026)) });
     });
   });
 
@@ -202,7 +200,7 @@ describe('hostile input', () => {
 
     it('answers 400 to 1e400, which JSON.parse would make Infinity, as an id or anywhere else', async () => {
       expectProblem(await send(orderWithIdText('1e400')), 400, 'number-out-of-range');
-      expectProblem(await send(order(1027, { amount: 0 }).replace('"amount":0', '"amount":-1e309')), 400, 'number-out-of-range');
+      expectProblem(await send(orderBody(1027, { amount: 0 }).replace('"amount":0', '"amount":-1e309')), 400, 'number-out-of-range');
     });
 
     it('takes 1.0 for the integer 1 (the same JSON number) and 2^53 - 1 as the largest id', async () => {
@@ -228,7 +226,7 @@ describe('hostile input', () => {
       });
 
     it('answers 401 to several X-Dropea-Hmac-Sha256 headers, even when each one is right', async () => {
-      const body = order(1030);
+      const body = orderBody(1030);
       const digest = sign(body, KEY);
       for (const values of [[digest, digest], [digest, sign(body, 'other')], [sign(body, 'other'), digest]]) {
         const reply = await sendWithHeaders(body, { 'x-dropea-hmac-sha256': values });
@@ -237,12 +235,12 @@ describe('hostile input', () => {
     });
 
     it('accepts an 8 KB header', async () => {
-      const body = order(1031);
+      const body = orderBody(1031);
       await expectAccepted(body, '1031', signed(body, { 'x-padding': 'p'.repeat(8 * 1024) }));
     });
 
     it('answers 431 problem+json to headers over 16 KB, and closes the connection', async () => {
-      const body = order(1032);
+      const body = orderBody(1032);
       const reply = await rawExchange(relay.url, [head([`X-Padding: ${'p'.repeat(17 * 1024)}`, 'Content-Type: application/json', `Content-Length: ${body.length}`]), body]);
       expect(reply.status).toBe(431);
       expect(reply.headers['content-type']).toBe('application/problem+json');
@@ -306,7 +304,7 @@ describe('slow clients', () => {
   });
 
   it('answers 408 problem+json to a request dripped byte by byte (slowloris), within HTTP_REQUEST_TIMEOUT_MS', async () => {
-    const body = order(2001);
+    const body = orderBody(2001);
     const request = head(['Content-Type: application/json', `Content-Length: ${body.length}`, `X-Dropea-Hmac-Sha256: ${sign(body, KEY)}`]) + body;
     // One byte every 100 ms keeps the socket busy (the connection timeout never fires) but
     // would take over 30 s to finish.
@@ -327,7 +325,7 @@ describe('slow clients', () => {
   });
 
   it('closes an idle kept-alive connection after HTTP_KEEP_ALIVE_TIMEOUT_MS', async () => {
-    const body = order(2002);
+    const body = orderBody(2002);
     const reply = await rawExchange(relay.url, [head(['Content-Type: application/json', `Content-Length: ${body.length}`, `X-Dropea-Hmac-Sha256: ${sign(body, KEY)}`]) + body], {
       timeoutMs: 10_000,
     });
