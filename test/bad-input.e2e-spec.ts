@@ -3,17 +3,12 @@ import { createHash } from 'node:crypto';
 import { post, sign, type Reply } from './support/http.js';
 import { KafkaReader } from './support/kafka-reader.js';
 import { startRelay, uniqueTopics, type RunningRelay } from './support/relay-app.js';
+import { SAMPLE_ORDER } from './support/webhook-bodies.js';
 
 const KEY = 'e2e-bad-input-key';
 const MAX_BODY_BYTES = 4096;
 
-const valid = {
-  topic: 'order:status_update',
-  order_id: 265494,
-  prev_status: 'confirmed',
-  new_status: 'cancelled',
-  updated_at: '2025-05-29 14:14:58',
-};
+const valid = SAMPLE_ORDER;
 
 interface BadCase {
   readonly name: string;

@@ -10,6 +10,7 @@ import { KafkaReader } from './support/kafka-reader.js';
 import { runProcess, type Run } from './support/run-process.js';
 import { startRelay, uniqueTopics, type RunningRelay } from './support/relay-app.js';
 import { TEST_BROKER } from './support/test-broker.mjs';
+import { SAMPLE_ORDER } from './support/webhook-bodies.js';
 
 /** The built CLI, as `npm run dlq:replay` runs it (`npm test` builds before Jest starts). */
 const CLI = fileURLToPath(new URL('../dist/dlq-replay.js', import.meta.url));
@@ -31,13 +32,7 @@ async function recordCount(admin: Admin, topic: string): Promise<number> {
 
 const receivedAt = new Date('2026-11-22T10:00:00.123Z');
 const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-const passingBody = {
-  topic: 'order:status_update',
-  order_id: 265494,
-  prev_status: 'confirmed',
-  new_status: 'cancelled',
-  updated_at: '2025-05-29 14:14:58',
-};
+const passingBody = SAMPLE_ORDER;
 const invalidBody = { ...passingBody, order_id: 'abc', updated_at: '2025-02-30 10:00:00' };
 
 function letter(body: unknown, overrides: Partial<DeadLetter>): DeadLetter {

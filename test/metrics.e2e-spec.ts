@@ -3,13 +3,13 @@ import { loadFixtures } from './support/fixtures.js';
 import { post, sign } from './support/http.js';
 import { parseExposition, type Exposition } from './support/prometheus-text.js';
 import { startRelay, uniqueTopics, type RunningRelay } from './support/relay-app.js';
+import { orderBody } from './support/webhook-bodies.js';
 
 const KEY = 'metrics-e2e-key';
 const ORDERS = '/webhooks/dropea/orders';
 const fixture = loadFixtures().find((candidate) => candidate.route === ORDERS)!;
 
-const body = (fields: Record<string, unknown>): string =>
-  JSON.stringify({ topic: 'order:status_update', order_id: 777001, prev_status: 'pending', new_status: 'confirmed', updated_at: '2025-05-29 14:14:58', ...fields });
+const body = (fields: Record<string, unknown>): string => orderBody(777001, { prev_status: 'pending', new_status: 'confirmed', ...fields });
 
 /** Signed with the relay's key unless a signature (or null: none) is given. */
 async function send(url: string, payload: string | Buffer, signature: string | null = sign(payload, KEY)): Promise<number> {

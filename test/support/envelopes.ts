@@ -4,6 +4,7 @@ import { JsonBodyPipe } from '../../src/webhooks/json-body.pipe.js';
 import { StatusUpdatePipe } from '../../src/webhooks/status-update.pipe.js';
 import { WEBHOOK_ROUTES } from '../../src/webhooks/webhook-routes.js';
 import { loadFixtures } from './fixtures.js';
+import { SAMPLE_ORDER } from './webhook-bodies.js';
 
 export interface SampleEnvelope {
   readonly name: string;
@@ -23,7 +24,7 @@ export function envelopeOf(body: Buffer | string, source = 'dropea'): CloudEvent
   return normalize(verdict.change, { receivedAt, source });
 }
 
-const order = { topic: 'order:status_update', order_id: 265494, prev_status: 'confirmed', new_status: 'cancelled', updated_at: '2025-05-29 14:14:58' };
+const order = SAMPLE_ORDER;
 const incidence = { topic: 'incidence:status_update', incidence_id: 189044, new_status: 'client_managed', updated_at: '2025-02-13 14:23:56' };
 
 /**
