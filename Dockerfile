@@ -6,11 +6,10 @@
 # Smaller than node:*-slim and with far fewer packages to patch; glibc rather than Alpine's musl,
 # which Node supports only experimentally. docs/deployment.md says more about the choice.
 #
-# Node 22: the oldest maintained LTS line that every production dependency declares support for
-# (nestjs-pino needs >= 22.12, content-disposition >= 22; package.json allows ^22.12). The test
-# suite also runs on Node 20.19+, where they work. Build with --build-arg NODE_MAJOR=24 for the
-# next line.
-ARG NODE_MAJOR=22
+# Node 24, the current LTS line. The relay runs on Node 22.13 or newer (package.json `engines`):
+# the spool's store is node:sqlite, which Node 22 still marks experimental; build with
+# --build-arg NODE_MAJOR=22 for that line.
+ARG NODE_MAJOR=24
 
 # Production dependencies only, exactly as the lock file has them. Install scripts are skipped:
 # the production tree has no native addon, and its two scripts (@scarf/scarf's telemetry ping,

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Kafka, type Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { EXIT_USAGE, loadConfigFor, write } from './cli/cli-io.js';
+import { EXIT_USAGE, loadConfigFor, write, warnOnStderr } from './cli/cli-io.js';
 import type { RelayConfig } from './config/relay-config.js';
 import { parseConsumeOptions, resolveTopics, UsageError, type ConsumeOptions } from './consume/consume-options.js';
 import { readRecord } from './consume/consumed-record.js';
@@ -184,6 +184,7 @@ function describe(error: unknown): string {
 }
 
 /** Resolves once the text is handed to the OS, so the process never ends with output pending. */
+warnOnStderr('consume');
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Kafka, type Producer } from 'kafkajs';
 import { parseArgs } from 'node:util';
-import { EXIT_USAGE, loadConfigFor, write } from './cli/cli-io.js';
+import { EXIT_USAGE, loadConfigFor, write, warnOnStderr } from './cli/cli-io.js';
 import type { RelayConfig } from './config/relay-config.js';
 import { kafkajsClientConfig, kafkaProducerConfig } from './publishing/kafka-client.options.js';
 import { byTopic, type KafkaRecord } from './publishing/kafka-record.js';
@@ -138,6 +138,7 @@ function describe(error: unknown): string {
 // A reader that closes the pipe early (`| head`) is not an error of the replay.
 process.stdout.on('error', () => undefined);
 
+warnOnStderr('dlq-replay');
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

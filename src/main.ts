@@ -3,6 +3,7 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { ConfigError } from './config/env-reader.js';
 import { loadRelayConfig, type RelayConfig } from './config/relay-config.js';
 import { createApp } from './configure-app.js';
+import { routeProcessWarnings } from './logging/process-warnings.js';
 import { startTracing, type Tracing } from './tracing/tracing-sdk.js';
 
 async function bootstrap(): Promise<void> {
@@ -14,6 +15,7 @@ async function bootstrap(): Promise<void> {
     process.stderr.write(`dropea-relay: ${error.message}\n`);
     process.exit(78); // EX_CONFIG (sysexits.h)
   }
+  routeProcessWarnings({ warn: (message) => Logger.warn(message, 'Process'), debug: (message) => Logger.debug(message, 'Process') });
   // Before the app, so that the first request already has a real tracer.
   const tracing = await startTracing(process.env);
   const app = await createApp(config);

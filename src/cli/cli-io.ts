@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/env-reader.js';
 import { loadRelayConfig, type RelayConfig } from '../config/relay-config.js';
+import { routeProcessWarnings } from '../logging/process-warnings.js';
 
 /** Exit statuses of the relay's command-line programs (sysexits.h). */
 export const EXIT_USAGE = 64;
@@ -22,4 +23,9 @@ export async function loadConfigFor(program: string, env: NodeJS.ProcessEnv): Pr
     await write(process.stderr, `${program}: ${error.message}\n`);
     return EXIT_CONFIG;
   }
+}
+
+/** A program's process warnings on stderr under its name, kafkajs's idle-timer one left out (logging/process-warnings.ts). */
+export function warnOnStderr(program: string): void {
+  routeProcessWarnings({ warn: (message) => process.stderr.write(`${program}: ${message}\n`), debug: () => undefined });
 }
