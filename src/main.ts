@@ -19,13 +19,19 @@ async function bootstrap(): Promise<void> {
   // Before the app, so that the first request already has a real tracer.
   const tracing = await startTracing(process.env);
   const app = await createApp(config);
-  if (config.webhooks.signatureMode === 'off') {
-    Logger.warn('DROPEA_SIGNATURE_MODE=off: webhook signatures are not checked', 'Bootstrap');
-  }
+  warnOfSignatureMode(config);
   await app.listen(config.http.port, config.http.host);
   Logger.log(`Listening on ${await app.getUrl()}`, 'Bootstrap');
   if (tracing) Logger.log('OpenTelemetry tracing is on (OTEL_* variables)', 'Bootstrap');
   closeOnSignals(app, tracing, config.http.shutdownTimeoutMs);
+}
+
+function warnOfSignatureMode({ webhooks }: RelayConfig): void {
+  if (webhooks.signatureMode === 'off') {
+    Logger.warn('DROPEA_SIGNATURE_MODE=off: webhook signatures are not checked; anyone who can reach the relay can publish', 'Bootstrap');
+  } else if (webhooks.signatureMode === 'optional') {
+    Logger.warn('DROPEA_SIGNATURE_MODE=optional: unsigned webhooks are accepted (wrongly signed ones are not); use it only while a sender starts signing', 'Bootstrap');
+  }
 }
 
 /**

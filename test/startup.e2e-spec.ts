@@ -46,6 +46,8 @@ describe('node dist/main.js', () => {
     [{ DROPEA_SIGNATURE_MODE: 'required' }, 'DROPEA_API_KEYS'],
     [{ KAFKA_BROKERS: 'kafka' }, 'KAFKA_BROKERS'],
     [{ PUBLISH_TIMEOUT_MS: 'soon' }, 'PUBLISH_TIMEOUT_MS'],
+    // SASL/PLAIN sends the password as it is: not over a connection without TLS, unless asked for.
+    [{ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'relay', KAFKA_SASL_PASSWORD: 'secret' }, 'KAFKA_ALLOW_PLAIN_SASL_WITHOUT_TLS'],
   ])('refuses to start with %j, naming %s', async (env, variable) => {
     const exit = await runMain(env);
     expect(exit.code).not.toBe(0);

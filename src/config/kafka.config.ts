@@ -56,11 +56,12 @@ export function readKafkaConfig(env: EnvReader): KafkaConfig {
   const bad = brokers.filter((broker) => !BROKER.test(broker));
   if (bad.length > 0) env.fail('KAFKA_BROKERS', `must be comma-separated host:port, got "${bad.join(',')}"`, undefined);
 
+  const ssl = env.bool('KAFKA_SSL', false);
   return {
     brokers: brokers.length > 0 ? brokers : ['127.0.0.1:9092'],
     clientId: env.string('KAFKA_CLIENT_ID', 'dropea-relay'),
-    ssl: env.bool('KAFKA_SSL', false),
-    sasl: readSasl(env),
+    ssl,
+    sasl: readSasl(env, ssl),
     topics: {
       orders: topic(env, 'KAFKA_TOPIC_ORDERS', 'dropea.order.status.v1'),
       incidences: topic(env, 'KAFKA_TOPIC_INCIDENCES', 'dropea.incidence.status.v1'),
@@ -95,9 +96,22 @@ function readSpool(env: EnvReader): SpoolConfig | undefined {
   return dir === undefined ? undefined : { dir, maxBytes };
 }
 
-function readSasl(env: EnvReader): KafkaSasl | undefined {
+/**
+ * SASL/PLAIN sends the password as it is (RFC 4616): without TLS anyone on the path reads it, so
+ * that combination needs KAFKA_ALLOW_PLAIN_SASL_WITHOUT_TLS=true. SCRAM never sends the
+ * password (RFC 5802) and needs no such switch.
+ */
+function readSasl(env: EnvReader, ssl: boolean): KafkaSasl | undefined {
   const mechanism = env.oneOf('KAFKA_SASL_MECHANISM', ['plain', 'scram-sha-256', 'scram-sha-512']);
+  const allowPlainText = env.bool('KAFKA_ALLOW_PLAIN_SASL_WITHOUT_TLS', false);
   if (mechanism === undefined) return undefined;
+  if (mechanism === 'plain' && !ssl && !allowPlainText) {
+    env.fail(
+      'KAFKA_SASL_MECHANISM',
+      'is plain without KAFKA_SSL=true: the password would cross the network in clear; turn TLS on, use scram-sha-512, or set KAFKA_ALLOW_PLAIN_SASL_WITHOUT_TLS=true',
+      undefined,
+    );
+  }
   const username = env.optionalString('KAFKA_SASL_USERNAME');
   const password = env.optionalString('KAFKA_SASL_PASSWORD');
   if (username === undefined) env.fail('KAFKA_SASL_USERNAME', `must be set when KAFKA_SASL_MECHANISM=${mechanism}`, undefined);

@@ -49,9 +49,18 @@ describe('loadRelayConfig', () => {
     expect(loadRelayConfig({ TRUST_PROXY: ' 10.0.0.1 ' }).http.trustProxy).toBe('10.0.0.1');
   });
 
-  it('defaults the signature mode to optional when keys are configured', () => {
+  it('requires signatures when keys are configured, unless optional is asked for', () => {
     const config = loadRelayConfig({ DROPEA_API_KEYS: ' old-key , new-key ,' });
-    expect(config.webhooks).toMatchObject({ apiKeys: ['old-key', 'new-key'], signatureMode: 'optional' });
+    expect(config.webhooks).toMatchObject({ apiKeys: ['old-key', 'new-key'], signatureMode: 'required' });
+    expect(loadRelayConfig({ DROPEA_API_KEYS: 'k', DROPEA_SIGNATURE_MODE: 'optional' }).webhooks.signatureMode).toBe('optional');
+  });
+
+  it('refuses SASL/PLAIN without TLS unless it is allowed explicitly; SCRAM needs no TLS to hide the password', () => {
+    const plain = { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' };
+    expect(problemsOf(plain)).toEqual([expect.stringMatching(/^KAFKA_SASL_MECHANISM is plain without KAFKA_SSL=true.*KAFKA_ALLOW_PLAIN_SASL_WITHOUT_TLS=true/)]);
+    expect(problemsOf({ ...plain, KAFKA_SSL: 'true' })).toEqual([]);
+    expect(problemsOf({ ...plain, KAFKA_ALLOW_PLAIN_SASL_WITHOUT_TLS: 'true' })).toEqual([]);
+    expect(problemsOf({ ...plain, KAFKA_SASL_MECHANISM: 'scram-sha-512' })).toEqual([]);
   });
 
   it('reads every variable', () => {
@@ -135,7 +144,7 @@ describe('loadRelayConfig', () => {
     [{ KAFKA_BROKERS: 'localhost' }, 'KAFKA_BROKERS'],
     [{ KAFKA_SSL: 'maybe' }, 'KAFKA_SSL'],
     [{ KAFKA_SASL_MECHANISM: 'gssapi' }, 'KAFKA_SASL_MECHANISM'],
-    [{ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD: 'p' }, 'KAFKA_SASL_USERNAME'],
+    [{ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_PASSWORD: 'p' }, 'KAFKA_SASL_USERNAME'],
     [{ KAFKA_TOPIC_ORDERS: 'orders topic' }, 'KAFKA_TOPIC_ORDERS'],
     [{ KAFKA_TOPIC_DLQ: '..' }, 'KAFKA_TOPIC_DLQ'],
     [{ KAFKA_TOPIC_PARTITIONS: '0' }, 'KAFKA_TOPIC_PARTITIONS'],
@@ -164,7 +173,8 @@ describe('loadRelayConfig', () => {
   });
 
   it('never echoes a SASL password', () => {
-    const problems = problemsOf({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p', PORT: 'x' });
-    expect(problems.join('\n')).not.toContain('KAFKA_SASL_PASSWORD');
+    const problems = problemsOf({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'secret-value', PORT: 'x' });
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).not.toContain('secret-value');
   });
 });

@@ -13,7 +13,8 @@ export interface WebhooksConfig {
 
 export function readWebhooksConfig(env: EnvReader): WebhooksConfig {
   const apiKeys = env.list('DROPEA_API_KEYS');
-  const defaultMode: SignatureMode = apiKeys.length > 0 ? 'optional' : 'off';
+  // Secure by default: with keys, every webhook must be signed unless `optional` is asked for.
+  const defaultMode: SignatureMode = apiKeys.length > 0 ? 'required' : 'off';
   const signatureMode = env.oneOf('DROPEA_SIGNATURE_MODE', ['required', 'optional', 'off'], defaultMode);
   if (signatureMode !== 'off' && apiKeys.length === 0) {
     env.fail('DROPEA_API_KEYS', `must hold at least one key when DROPEA_SIGNATURE_MODE=${signatureMode}`, undefined);
