@@ -4,6 +4,7 @@ import { ConfigError } from './config/env-reader.js';
 import { loadRelayConfig, type RelayConfig } from './config/relay-config.js';
 import { createApp } from './configure-app.js';
 import { routeProcessWarnings } from './logging/process-warnings.js';
+import { SpoolOpenError } from './spool/spool-store.js';
 import { startTracing, type Tracing } from './tracing/tracing-sdk.js';
 
 async function bootstrap(): Promise<void> {
@@ -20,7 +21,14 @@ async function bootstrap(): Promise<void> {
   const tracing = await startTracing(process.env);
   const app = await createApp(config);
   warnOfSignatureMode(config);
-  await app.listen(config.http.port, config.http.host);
+  try {
+    await app.listen(config.http.port, config.http.host);
+  } catch (error) {
+    if (!(error instanceof SpoolOpenError)) throw error;
+    // The spool is opened as the app starts; without it the relay must not serve.
+    Logger.error(error.message, 'Bootstrap');
+    process.exit(error.exitCode);
+  }
   Logger.log(`Listening on ${await app.getUrl()}`, 'Bootstrap');
   if (tracing) Logger.log('OpenTelemetry tracing is on (OTEL_* variables)', 'Bootstrap');
   closeOnSignals(app, tracing, config.http.shutdownTimeoutMs);

@@ -38,6 +38,8 @@ export interface SpoolConfig {
   readonly dir: string;
   /** Bytes the spool may hold; past it requests are answered 503 again. */
   readonly maxBytes: number;
+  /** A drain without progress for this long is stalled: readiness says so, and so does a metric. */
+  readonly stallSeconds: number;
 }
 
 /** Micro-batching of produce requests (see publishing/batcher.ts). */
@@ -93,7 +95,17 @@ function topic(env: EnvReader, name: string, fallback: string): string {
 function readSpool(env: EnvReader): SpoolConfig | undefined {
   const dir = env.optionalString('SPOOL_DIR');
   const maxBytes = env.int('SPOOL_MAX_BYTES', 1024 ** 3, { min: 1024 * 1024, max: 2 ** 50 });
-  return dir === undefined ? undefined : { dir, maxBytes };
+  const stallSeconds = env.int('SPOOL_STALL_SECONDS', 30, { min: 1, max: 86_400 });
+  if (dir !== undefined && !hasSqlite(process.versions.node)) {
+    env.fail('SPOOL_DIR', `needs Node.js 22.13 or newer (its store is node:sqlite); this is Node.js ${process.versions.node}`, undefined);
+  }
+  return dir === undefined ? undefined : { dir, maxBytes, stallSeconds };
+}
+
+/** node:sqlite is in Node.js without a flag from 22.13.0 (and 23.4.0). */
+function hasSqlite(version: string): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 13);
 }
 
 /**

@@ -7,10 +7,18 @@ import type { TraceContext } from '../publishing/event-publisher.js';
  * topic (KAFKA_TOPIC_DLQ) with its exact bytes, so nothing Dropea sent is lost and
  * `npm run dlq:replay` can publish it once the rules accept it.
  */
-export interface DeadLetter {
+export interface DeadLetter extends WebhookOrigin {
   readonly reason: DeadLetterReason;
   readonly errors: readonly FieldError[];
-  /** The request body exactly as received: the value of the record. */
+  /** Why, in words, when no field is to blame (what Kafka said of a refused record). */
+  readonly detail?: string;
+  /** `order_id` or `incidence_id` when the body holds a usable one: the record's key. */
+  readonly entityId?: number;
+}
+
+/** What the relay knows of the webhook request a record comes from, besides its parsed body. */
+export interface WebhookOrigin {
+  /** The request body exactly as received: the value of a dead letter. */
   readonly body: Buffer;
   readonly contentType: string;
   /** The route it came in on, e.g. `/webhooks/dropea/orders`. */
@@ -18,12 +26,14 @@ export interface DeadLetter {
   readonly receivedAt: Date;
   readonly signature: SignatureStatus;
   readonly trace: TraceContext;
-  /** `order_id` or `incidence_id` when the body holds a usable one: the record's key. */
-  readonly entityId?: number;
 }
 
-/** `validation_failed`: the body broke a rule (422). `unknown_topic`: a topic the relay does not know (202). */
-export type DeadLetterReason = 'validation_failed' | 'unknown_topic';
+/**
+ * `validation_failed`: the body broke a rule (422). `unknown_topic`: a topic the relay does not
+ * know (202). `record_too_large` / `record_invalid`: a valid webhook whose event Kafka refused
+ * for good (publishing/event-publisher.ts, RecordRefusal): too large for its topic, or invalid.
+ */
+export type DeadLetterReason = 'validation_failed' | 'unknown_topic' | 'record_too_large' | 'record_invalid';
 
 /** `valid`: a configured key signed it. `missing`: unsigned, accepted in optional mode. `unchecked`: mode off. */
 export type SignatureStatus = 'valid' | 'missing' | 'unchecked';
@@ -32,6 +42,7 @@ export type SignatureStatus = 'valid' | 'missing' | 'unchecked';
 export const DEAD_LETTER_HEADERS = {
   reason: 'dlq_reason',
   errors: 'dlq_errors',
+  detail: 'dlq_detail',
   route: 'dlq_route',
   receivedAt: 'dlq_received_at',
   signature: 'dlq_signature',
@@ -50,6 +61,7 @@ export function deadLetterHeaders(letter: DeadLetter): Record<string, string> {
   const headers: Record<string, string> = {
     [DEAD_LETTER_HEADERS.reason]: letter.reason,
     [DEAD_LETTER_HEADERS.errors]: JSON.stringify(letter.errors),
+    ...(letter.detail !== undefined && { [DEAD_LETTER_HEADERS.detail]: letter.detail }),
     [DEAD_LETTER_HEADERS.route]: letter.route,
     [DEAD_LETTER_HEADERS.receivedAt]: letter.receivedAt.toISOString(),
     [DEAD_LETTER_HEADERS.signature]: letter.signature,

@@ -13,8 +13,10 @@ interface HealthStatus {
 
 /**
  * Kubernetes probes. Liveness says only that the process serves HTTP: restarting the relay
- * would not bring Kafka back. Readiness follows Kafka, so no traffic is routed to a relay that
- * could only answer 503.
+ * would not bring Kafka back. Readiness says whether webhooks should be routed here now
+ * (publishing/kafka-event-publisher.ts, readiness): not while this relay cannot write its
+ * topics, and not while its spool holds records, so that no traffic goes to a relay that could
+ * only answer 503 or would queue webhooks behind older ones.
  */
 @ApiTags('health')
 @Controller('health')
@@ -31,11 +33,15 @@ export class HealthController {
 
   @Get('ready')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Readiness: Kafka is reachable (or a spool is configured) and the relay is not shutting down' })
+  @ApiOperation({ summary: "Readiness: every configured topic's metadata can be read and says it exists, the spool (if any) is empty, and the relay is not shutting down" })
   @ApiOkResponse({ type: HealthModel })
-  @ApiProblemResponse(HttpStatus.SERVICE_UNAVAILABLE, 'Not ready: Kafka is not reachable, or the relay is shutting down.')
+  @ApiProblemResponse(
+    HttpStatus.SERVICE_UNAVAILABLE,
+    "Not ready; `detail` gives every reason and its fix: Kafka's metadata cannot be read, a topic is missing or not visible, the spool holds records (or its drain has stalled), or the relay is shutting down.",
+  )
   async ready(): Promise<HealthStatus> {
-    if (!(await this.publisher.isReady())) throw ProblemException.of(PROBLEM_TYPES.notReady, 'Kafka is not reachable');
+    const { ready, problems } = await this.publisher.readiness();
+    if (!ready) throw ProblemException.of(PROBLEM_TYPES.notReady, problems.join(' '));
     return { status: 'ok', kafka: 'up' };
   }
 }

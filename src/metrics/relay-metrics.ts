@@ -14,9 +14,12 @@ export type WebhookOutcome =
 
 export type SignatureResult = 'valid' | 'invalid' | 'missing';
 
-export interface SpoolSize {
-  readonly pendingRecords: number;
-  readonly pendingBytes: number;
+/** The spool as the drain reports it (publishing/spooler.ts, SpoolState). */
+export interface SpoolGauges {
+  readonly records: number;
+  readonly bytes: number;
+  readonly oldestAgeSeconds: number;
+  readonly stalled: boolean;
 }
 
 /** Where a publish ended: in Kafka, on the local spool, or nowhere (the request got a 503). */
@@ -113,30 +116,56 @@ export class RelayMetrics {
     registers: [this.registry],
   });
 
-  readonly spoolRecords: Gauge = new Gauge({
-    name: 'dropea_relay_spool_records',
-    help: 'Records waiting in the local spool (SPOOL_DIR) for Kafka.',
+  readonly ready = new Gauge({
+    name: 'dropea_relay_ready',
+    help: '1 while /health/ready answers 200 (topics readable and present, spool empty), 0 otherwise; set at each probe.',
     registers: [this.registry],
-    collect: (): void => this.spoolRecords.set(this.spool?.pendingRecords ?? 0),
   });
 
-  readonly spoolBytes: Gauge = new Gauge({
-    name: 'dropea_relay_spool_bytes',
-    help: 'Bytes of records waiting in the local spool (SPOOL_DIR) for Kafka.',
+  readonly recordsRefused = new Counter({
+    name: 'dropea_relay_records_refused_total',
+    help: 'Records Kafka refused for good (or that are over their topic\'s max.message.bytes), by reason: each fails alone and goes to the dead-letter topic.',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
-    collect: (): void => this.spoolBytes.set(this.spool?.pendingBytes ?? 0),
   });
 
-  private spool: SpoolSize | undefined;
+  readonly spoolRecords: Gauge = this.spoolGauge('dropea_relay_spool_records', 'Records waiting in the local spool (SPOOL_DIR) for Kafka.', (spool) => spool.records);
+
+  readonly spoolBytes: Gauge = this.spoolGauge('dropea_relay_spool_bytes', 'Bytes of records waiting in the local spool (SPOOL_DIR) for Kafka.', (spool) => spool.bytes);
+
+  readonly spoolOldestAge: Gauge = this.spoolGauge(
+    'dropea_relay_spool_oldest_age_seconds',
+    'Age of the oldest record waiting in the spool (0 when empty).',
+    (spool) => spool.oldestAgeSeconds,
+  );
+
+  readonly spoolStalled: Gauge = this.spoolGauge(
+    'dropea_relay_spool_stalled',
+    '1 while records wait in the spool and its drain has made no progress for SPOOL_STALL_SECONDS.',
+    (spool) => (spool.stalled ? 1 : 0),
+  );
+
+  private spool: (() => SpoolGauges) | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.kafkaConnected.set(0);
+    this.ready.set(0);
   }
 
-  /** Reports the spool's size at every scrape. */
-  watchSpool(spool: SpoolSize): void {
+  /** Reports the spool's state at every scrape. */
+  watchSpool(spool: () => SpoolGauges): void {
     this.spool = spool;
+  }
+
+  private spoolGauge(name: string, help: string, read: (spool: SpoolGauges) => number): Gauge {
+    const gauge: Gauge = new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect: (): void => gauge.set(this.spool ? read(this.spool()) : 0),
+    });
+    return gauge;
   }
 
   /** The text exposition format (https://prometheus.io/docs/instrumenting/exposition_formats/). */

@@ -67,13 +67,22 @@ export function WebhookRouteDocs(accepts: Accepts, summary: string): MethodDecor
     ),
     ApiProblemResponse(HttpStatus.UNAUTHORIZED, 'The signature is missing (required mode), does not match the body, or comes in several headers.'),
     ApiProblemResponse(HttpStatus.REQUEST_TIMEOUT, 'The request did not arrive in full within HTTP_REQUEST_TIMEOUT_MS; the connection is closed.'),
-    ApiProblemResponse(HttpStatus.PAYLOAD_TOO_LARGE, 'The body is larger than MAX_BODY_BYTES.'),
+    ApiProblemResponse(
+      HttpStatus.PAYLOAD_TOO_LARGE,
+      'The body is larger than MAX_BODY_BYTES (`payload-too-large`); or its event is larger than its Kafka topic accepts (`record-too-large`), and the webhook was kept on the dead-letter topic instead.',
+    ),
     ApiProblemResponse(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'The body is not `application/json`, or has a Content-Encoding other than identity.', {
       'Accept-Encoding': { description: '`identity` when the Content-Encoding was refused.', schema: { type: 'string' } },
     }),
-    ApiProblemResponse(HttpStatus.UNPROCESSABLE_ENTITY, 'The body breaks a field rule; it was kept on the dead-letter topic.'),
+    ApiProblemResponse(
+      HttpStatus.UNPROCESSABLE_ENTITY,
+      'The body breaks a field rule (`validation-failed`), or Kafka refused its event as invalid (`record-invalid`); it was kept on the dead-letter topic.',
+    ),
     ApiProblemResponse(HttpStatus.TOO_MANY_REQUESTS, 'More than RATE_LIMIT_MAX webhooks from this client in RATE_LIMIT_WINDOW_MS (only when RATE_LIMIT_MAX is set).'),
     ApiProblemResponse(431, 'The request headers exceed 16 KB; the connection is closed.'),
-    ApiProblemResponse(HttpStatus.SERVICE_UNAVAILABLE, 'Kafka did not acknowledge in time, or the relay is shutting down; retry after Retry-After.'),
+    ApiProblemResponse(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'Kafka did not acknowledge in time (`kafka-unavailable`), the topic does not exist or may not be written (`topic-missing`, `topic-not-authorized`, answered at once), or the relay is shutting down; retry after Retry-After.',
+    ),
   );
 }

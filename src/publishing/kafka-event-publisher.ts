@@ -10,30 +10,45 @@ import type { ClientKafka } from '@nestjs/microservices';
 import type { Admin, Kafka } from 'kafkajs';
 import { KAFKA_CONFIG } from '../config/config.tokens.js';
 import type { KafkaConfig } from '../config/kafka.config.js';
-import type { DeadLetter } from '../dead-letter/dead-letter.js';
+import type { DeadLetter, WebhookOrigin } from '../dead-letter/dead-letter.js';
 import type { CloudEvent } from '../envelope/envelope.js';
-import { Batcher, ExpiredError } from './batcher.js';
+import { RelayMetrics } from '../metrics/relay-metrics.js';
+import { SpoolStore } from '../spool/spool-store.js';
+import { Batcher, countFitting, ExpiredError, type BatchShape } from './batcher.js';
 import { settledWithin, withDeadline } from './deadline.js';
 import {
   PublishError,
+  RecordRefusedError,
   type EventPublisher,
   type PublishReceipt,
   type PublisherHealth,
-  type TraceContext,
+  type Readiness,
 } from './event-publisher.js';
 import { KAFKA_CLIENT, kafkaProducerConfig } from './kafka-client.options.js';
-import { byTopic, deadLetterRecord, recordBytes, toKafkaRecord, type KafkaRecord } from './kafka-record.js';
+import { KafkaSender } from './kafka-sender.js';
+import { deadLetterRecord, recordBytes, refusedDeadLetter, toKafkaRecord, type KafkaRecord, type Outgoing } from './kafka-record.js';
+import { RECORD_BATCH_OVERHEAD } from './record-size.js';
 import { ProducerSlot } from './producer-slot.js';
-import { Spooler } from './spooler.js';
-import { SpoolLog } from '../spool/spool-log.js';
-import { RelayMetrics } from '../metrics/relay-metrics.js';
+import { Spooler, type SpoolEvents } from './spooler.js';
+import { TopicCatalog } from './topic-catalog.js';
 
 const RECONNECT_DELAY_MS = 2000;
+/** How often the topics' metadata is read while nothing else asks for it (readiness probes do). */
+const TOPIC_CHECK_INTERVAL_MS = 10_000;
+/** A readiness probe reads the metadata again when the last reading is older than this. */
+const READINESS_MAX_AGE_MS = 1000;
+/** How long a readiness probe waits for that reading: less than a probe's usual timeout (3 s). */
+const READINESS_WAIT_MS = 2000;
 
 /**
  * The EventPublisher adapter for Kafka. Nest's ClientKafka builds the kafkajs client from the
- * configuration (and routes its logs to Nest's logger); this class owns the producer and admin
- * made from it.
+ * configuration; this class owns the producer and admin made from it, and wires the parts:
+ * the topic catalog (what the topics accept), the batcher (one produce request at a time), the
+ * sender (one outcome per record) and, with SPOOL_DIR, the spool.
+ *
+ * A record Kafka refuses for good is published as its dead letter instead (the webhook's exact
+ * bytes, with why), and its caller is told so; the records that shared its produce request
+ * are published as usual.
  */
 @Injectable()
 export class KafkaEventPublisher
@@ -42,13 +57,16 @@ export class KafkaEventPublisher
   private readonly logger = new Logger(KafkaEventPublisher.name);
   private readonly kafka: Promise<Kafka>;
   private readonly producers: ProducerSlot;
+  private readonly sender: KafkaSender;
   private readonly batcher: Batcher<KafkaRecord, PublishReceipt>;
-  private topicsReady: boolean;
+  private readonly catalog: TopicCatalog;
+  private readonly shape: BatchShape<KafkaRecord>;
   private stopping = false;
   private admin: Promise<Admin> | undefined;
-  private probe: Promise<boolean> | undefined;
-  private spoolLog: SpoolLog | undefined;
+  private checks: NodeJS.Timeout | undefined;
+  private spoolStore: SpoolStore | undefined;
   private spooler: Spooler | undefined;
+  private readinessKey: string | undefined;
 
   constructor(
     @Inject(KAFKA_CLIENT) client: ClientKafka,
@@ -57,8 +75,30 @@ export class KafkaEventPublisher
   ) {
     this.kafka = client.createClient<Kafka>();
     this.producers = new ProducerSlot(() => this.kafka.then((kafka) => kafka.producer(kafkaProducerConfig())));
-    this.batcher = new Batcher((records) => this.sendBatch(records), config.batch, recordBytes);
-    this.topicsReady = !config.createTopics;
+    this.sender = new KafkaSender(this.producers, {
+      timeoutMs: config.publishTimeoutMs,
+      onRequest: (records, failure) => {
+        this.metrics.batchRecords.observe(records);
+        this.connected(failure?.kind !== 'transient');
+        // A refused record or topic is reported once it is settled (send, readiness); here, Kafka's absence.
+        if (failure?.kind === 'transient' && !this.stopping) {
+          this.logger.warn(`Kafka did not acknowledge a produce request of ${records} record(s), the producer is replaced: ${failure.message}`);
+        }
+      },
+    });
+    this.catalog = new TopicCatalog({
+      config,
+      admin: () => this.getAdmin(),
+      dropAdmin: () => this.dropAdmin(),
+      log: { info: (message) => this.logger.log(message), warn: (message) => this.logger.warn(message) },
+    });
+    this.shape = {
+      ...config.batch,
+      sizeOf: recordBytes,
+      laneOf: (record) => record.topic,
+      laneLimit: (topic) => this.catalog.limitOf(topic) - RECORD_BATCH_OVERHEAD,
+    };
+    this.batcher = new Batcher((records, deadline) => this.sender.send(records, deadline), this.shape);
   }
 
   /**
@@ -68,19 +108,45 @@ export class KafkaEventPublisher
   async onModuleInit(): Promise<void> {
     const spool = this.config.spool;
     if (spool === undefined) return;
-    this.spoolLog = await SpoolLog.open(spool.dir, {
-      maxBytes: spool.maxBytes,
-      report: (message) => this.logger.warn(`Spool: ${message}`),
-    });
-    const { records, bytes } = this.spoolLog.openReport;
-    this.logger.log(`Spool at ${spool.dir}: ${records} record(s), ${bytes} byte(s) waiting for Kafka`);
-    this.metrics.watchSpool(this.spoolLog);
-    this.spooler = new Spooler(this.spoolLog, this.batcher, {
+    const store = await SpoolStore.open(spool.dir, { maxBytes: spool.maxBytes });
+    this.spoolStore = store;
+    this.logger.log(`Spool at ${store.path}: ${store.pendingRecords} record(s), ${store.pendingBytes} byte(s) waiting for Kafka`);
+    const spooler = new Spooler(store, this.batcher, {
       timeoutMs: this.config.publishTimeoutMs,
-      drainBatch: this.config.batch,
-      kafkaReachable: () => this.kafkaReachable(),
-      onDrainError: (error) => this.logger.warn(`Draining the spool failed, retrying: ${String(error)}`),
+      stallMs: spool.stallSeconds * 1000,
+      send: (records, deadline) => this.sender.send(records, deadline),
+      fitting: (records) => countFitting(records, this.shape, (record) => record),
+      maxRecords: this.config.batch.maxRecords,
+      kafkaReachable: async () => (await this.catalog.refresh(READINESS_MAX_AGE_MS)).error === undefined,
+      events: this.spoolEvents(spool.stallSeconds),
     });
+    this.spooler = spooler;
+    this.metrics.watchSpool(() => spooler.state);
+  }
+
+  /** What the spool's drain reports, as log lines and metrics: each change once, not each retry. */
+  private spoolEvents(stallSeconds: number): SpoolEvents {
+    let lastError: string | undefined;
+    return {
+      drainFailed: (error) => {
+        const message = String((error as Error)?.message ?? error);
+        if (message !== lastError) this.logger.warn(`Draining the spool failed, retrying: ${message}`);
+        lastError = message;
+      },
+      stalled: (state) =>
+        this.logger.error(
+          `The spool's drain has made no progress for ${Math.round(state.sinceProgressSeconds)} s (SPOOL_STALL_SECONDS=${stallSeconds}): ` +
+            `${state.records} record(s) wait, the oldest ${Math.round(state.oldestAgeSeconds)} s old; last error: ${state.lastError ?? 'none'}`,
+        ),
+      resumed: () => {
+        lastError = undefined;
+        this.logger.log('The spool drains again');
+      },
+      deadLettered: (refusal) => {
+        this.metrics.deadLetters.inc({ reason: refusal.reason });
+        this.logger.warn(`A spooled record was refused for good and published to ${this.config.topics.deadLetter} instead: ${refusal.message}`);
+      },
+    };
   }
 
   /** Connects in the background: the relay serves (and reports not ready) while Kafka is away. */
@@ -95,32 +161,102 @@ export class KafkaEventPublisher
    */
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.checks);
     const grace = this.config.publishTimeoutMs;
     await this.spooler?.stop(grace);
     await settledWithin(this.batcher.flush(), grace);
-    await this.spoolLog?.close();
-    await this.probe;
+    this.spoolStore?.close();
+    await settledWithin(this.catalog.settled(), grace);
     await this.dropAdmin();
     await this.producers.close();
   }
 
-  publish(event: CloudEvent, trace: TraceContext): Promise<PublishReceipt> {
-    return this.send(toKafkaRecord(event, trace, this.config.topics, this.config.envelopeFormat));
+  publish(event: CloudEvent, origin: WebhookOrigin): Promise<PublishReceipt> {
+    const record = toKafkaRecord(event, origin.trace, this.config.topics, this.config.envelopeFormat);
+    let fallback: KafkaRecord | undefined;
+    // Built only for a refused record, or one that is spooled; its reason is set on refusal
+    // (refusedDeadLetter), so the one given here is a placeholder.
+    const deadLetter = (): KafkaRecord =>
+      (fallback ??= deadLetterRecord({ ...origin, reason: 'record_invalid', errors: [], entityId: event.data.entity_id }, this.config.topics));
+    return this.send({ record, fallback: deadLetter });
   }
 
-  deadLetter(letter: DeadLetter): Promise<PublishReceipt> {
-    return this.send(deadLetterRecord(letter, this.config.topics));
+  async deadLetter(letter: DeadLetter): Promise<PublishReceipt> {
+    const receipt = await this.send({ record: deadLetterRecord(letter, this.config.topics) });
+    this.metrics.deadLetters.inc({ reason: letter.reason });
+    return receipt;
   }
 
-  private send(record: KafkaRecord): Promise<PublishReceipt> {
+  /**
+   * Ready while the metadata of every configured topic can be read and says it exists, and, with
+   * a spool, while the spool is empty. A replica whose spool holds records stays out of the
+   * Service until it has published them: webhooks then go to replicas that publish directly,
+   * so fewer events can overtake the spooled ones (docs/guarantees.md, order across replicas).
+   */
+  async readiness(): Promise<Readiness> {
+    if (this.stopping) return { ready: false, problems: ['The relay is shutting down'] };
+    const report = await withDeadline(this.catalog.refresh(READINESS_MAX_AGE_MS), READINESS_WAIT_MS, () => new Error()).catch(() => ({
+      at: Date.now(),
+      error: `no answer within ${READINESS_WAIT_MS} ms`,
+      topics: new Map(),
+    }));
+    const problems = this.catalog.problems(report);
+    const spool = this.spooler?.state;
+    if (spool && spool.records > 0) {
+      const waiting = `The spool holds ${spool.records} record(s) for Kafka, the oldest ${Math.round(spool.oldestAgeSeconds)} s old`;
+      problems.push(
+        spool.stalled
+          ? `${waiting}, and its drain has made no progress for ${Math.round(spool.sinceProgressSeconds)} s (SPOOL_STALL_SECONDS): ${spool.lastError ?? 'no attempt has finished'}`
+          : `${waiting}; this replica takes no webhooks until they are published`,
+      );
+    }
+    this.reportReadiness(problems);
+    return { ready: problems.length === 0, problems };
+  }
+
+  /** One log line each time the reasons change, so the log says when and why readiness turned. */
+  private reportReadiness(problems: readonly string[]): void {
+    this.metrics.ready.set(problems.length === 0 ? 1 : 0);
+    // The spool's age changes every second: only its first words tell a new reason.
+    const key = problems.map((problem) => problem.replace(/\d+/g, '#')).join('\n');
+    if (key === this.readinessKey) return;
+    this.readinessKey = key;
+    if (problems.length === 0) this.logger.log('Ready: Kafka and every topic answer');
+    else this.logger.warn(`Not ready: ${problems.join(' ')}`);
+  }
+
+  /**
+   * Checks the record against what its topic accepts, then sends it (or spools it). A record
+   * refused for good is replaced by its dead letter, and the caller gets the refusal, saying
+   * where the webhook was kept.
+   */
+  private async send(outgoing: Outgoing): Promise<PublishReceipt> {
     const started = performance.now();
-    const sent = this.spooler ? this.spooler.send(record) : this.sendDirect(record);
-    const seconds = () => (performance.now() - started) / 1000;
-    sent.then(
-      ({ spooled }) => this.metrics.publishDuration.observe({ outcome: spooled ? 'spooled' : 'acknowledged' }, seconds()),
-      () => this.metrics.publishDuration.observe({ outcome: 'failed' }, seconds()),
-    );
-    return sent;
+    try {
+      const refusal = this.catalog.refusal(outgoing.record);
+      if (refusal) throw refusal;
+      const receipt = await (this.spooler ? this.spooler.send(outgoing) : this.sendDirect(outgoing.record));
+      this.observe(started, receipt.spooled ? 'spooled' : 'acknowledged');
+      return receipt;
+    } catch (error) {
+      this.observe(started, 'failed');
+      if (!(error instanceof RecordRefusedError)) {
+        // The topics' metadata may be stale: read it again before the next request relies on it.
+        if (!(error instanceof PublishError)) void this.catalog.refresh(READINESS_MAX_AGE_MS);
+        throw error;
+      }
+      this.metrics.recordsRefused.inc({ reason: error.reason });
+      if (outgoing.fallback === undefined) throw error;
+      const letter = refusedDeadLetter(outgoing.fallback(), error);
+      await this.send({ record: letter });
+      this.metrics.deadLetters.inc({ reason: error.reason });
+      this.logger.warn(`${error.message}; the webhook is kept on ${letter.topic}`);
+      throw new RecordRefusedError(error.topic, error.reason, error.message, letter.topic);
+    }
+  }
+
+  private observe(started: number, outcome: 'acknowledged' | 'spooled' | 'failed'): void {
+    this.metrics.publishDuration.observe({ outcome }, (performance.now() - started) / 1000);
   }
 
   private sendDirect(record: KafkaRecord): Promise<PublishReceipt> {
@@ -133,85 +269,39 @@ export class KafkaEventPublisher
     return withDeadline(published, timeout, timedOut);
   }
 
-  /**
-   * Ready while Kafka answers; with a spool, also while Kafka is away, because every request
-   * still gets a durable answer (202 spooled) instead of a 503.
-   */
-  async isReady(): Promise<boolean> {
-    if (this.stopping) return false;
-    return (await this.kafkaReachable()) || this.spooler !== undefined;
-  }
-
-  /**
-   * Asks the cluster for its brokers. Concurrent probes share one request, and the request is
-   * never abandoned half-way: an admin client dropped while retrying would reconnect by itself
-   * and leak its connection. With no retries it settles within the connection timeout.
-   */
-  private kafkaReachable(): Promise<boolean> {
-    if (!this.topicsReady || this.stopping) return Promise.resolve(false);
-    this.probe ??= this.getAdmin()
-      .then((admin) => admin.describeCluster())
-      .then(
-        () => this.connected(true),
-        async () => {
-          await this.dropAdmin();
-          return this.connected(false);
-        },
-      )
-      .finally(() => (this.probe = undefined));
-    return this.probe;
-  }
-
-  /** One produce request for a whole batch; records of a topic keep their order. */
-  private async sendBatch(records: KafkaRecord[]): Promise<PublishReceipt[]> {
-    this.metrics.batchRecords.observe(records.length);
-    try {
-      await this.producers.run((producer) => producer.sendBatch({ acks: -1, topicMessages: byTopic(records) }));
-      this.connected(true);
-    } catch (error) {
-      this.connected(false);
-      if (!this.stopping) this.logger.warn(`Kafka send failed, the producer is replaced: ${String(error)}`);
-      throw new PublishError('Kafka did not acknowledge the record', { cause: error });
-    }
-    return records.map(({ topic }) => ({ topic, spooled: false }));
-  }
-
+  /** Connects the producer and reads the topics, then keeps reading them every TOPIC_CHECK_INTERVAL_MS. */
   private async prepare(): Promise<void> {
     while (!this.stopping) {
       try {
         await this.producers.run(async () => undefined);
-        if (this.config.createTopics) await this.ensureTopics();
-        this.topicsReady = true;
+        const report = await this.catalog.refresh();
+        if (report.error !== undefined) throw new Error(report.error);
         this.connected(true);
         this.logger.log(`Connected to Kafka at ${this.config.brokers.join(',')}`);
+        const problems = this.catalog.problems(report);
+        if (problems.length > 0) this.reportReadiness(problems);
+        this.scheduleChecks();
         return;
       } catch (error) {
+        this.connected(false);
         this.logger.warn(`Kafka is not reachable yet (${String(error)}); retrying in ${RECONNECT_DELAY_MS} ms`);
-        await this.dropAdmin();
         await new Promise((resolve) => setTimeout(resolve, RECONNECT_DELAY_MS).unref());
       }
     }
   }
 
-  private connected(up: boolean): boolean {
-    this.metrics.kafkaConnected.set(up ? 1 : 0);
-    return up;
+  private scheduleChecks(): void {
+    if (this.stopping) return;
+    this.checks = setTimeout(() => {
+      void this.catalog
+        .refresh(READINESS_MAX_AGE_MS)
+        .then((report) => this.connected(report.error === undefined))
+        .finally(() => this.scheduleChecks());
+    }, TOPIC_CHECK_INTERVAL_MS).unref();
   }
 
-  private async ensureTopics(): Promise<void> {
-    const admin = await this.getAdmin();
-    const existing = new Set(await admin.listTopics());
-    const missing = Object.values(this.config.topics).filter((topic) => !existing.has(topic));
-    if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({
-        topic,
-        numPartitions: this.config.partitions,
-        replicationFactor: this.config.replicationFactor,
-      })),
-    });
-    this.logger.log(`Created topics ${missing.join(', ')}`);
+  private connected(up: boolean): void {
+    this.metrics.kafkaConnected.set(up ? 1 : 0);
   }
 
   private getAdmin(): Promise<Admin> {

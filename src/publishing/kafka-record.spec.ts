@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import { RecordRefusedError } from './event-publisher.js';
 import { decodeEnvelope, PROTOBUF_CONTENT_TYPE } from '../envelope/envelope-codec.js';
 import { normalize } from '../envelope/normalize.js';
-import { STRUCTURED_CONTENT_TYPE, fromSpoolEntry, toKafkaRecord, toSpoolEntry } from './kafka-record.js';
+import { STRUCTURED_CONTENT_TYPE, deadLetterRecord, fromSpooledRecord, refusedDeadLetter, toKafkaRecord, toSpooledRecord } from './kafka-record.js';
 
 const topics = { orders: 'orders.v1', incidences: 'incidences.v1', deadLetter: 'dlq.v1' };
 const receipt = { receivedAt: new Date('2026-11-22T10:00:00.123Z'), source: 'dropea' };
@@ -69,6 +70,18 @@ describe('toKafkaRecord', () => {
 
   it('keeps a protobuf record exact through the spool', () => {
     const record = toKafkaRecord(incidence, {}, topics, 'protobuf');
-    expect(fromSpoolEntry(toSpoolEntry(record))).toEqual(record);
+    expect(fromSpooledRecord(toSpooledRecord(record))).toEqual(record);
+  });
+
+  it("turns a dead letter's fallback into the refused record's stand-in: same bytes and key, the refusal as its reason", () => {
+    const body = Buffer.from('{"topic":"order:status_update","order_id":7}');
+    const origin = { body, contentType: 'application/json', route: '/webhooks/dropea/orders', receivedAt: new Date(0), signature: 'valid' as const, trace: {} };
+    const fallback = deadLetterRecord({ ...origin, reason: 'record_invalid', errors: [], entityId: 7 }, topics);
+    const refusal = new RecordRefusedError(topics.orders, 'record_too_large', 'The record is 40000 bytes and topic o accepts at most 16384 (max.message.bytes)');
+    const letter = refusedDeadLetter(fallback, refusal);
+    expect(letter.topic).toBe(topics.deadLetter);
+    expect(letter.message.key).toBe('7');
+    expect(letter.message.value).toBe(body);
+    expect(letter.message.headers).toMatchObject({ dlq_reason: 'record_too_large', dlq_detail: refusal.message, dlq_route: '/webhooks/dropea/orders' });
   });
 });

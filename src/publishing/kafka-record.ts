@@ -1,10 +1,11 @@
 import type { IHeaders, Message, TopicMessages } from 'kafkajs';
-import { deadLetterHeaders, type DeadLetter } from '../dead-letter/dead-letter.js';
+import { DEAD_LETTER_HEADERS, deadLetterHeaders, type DeadLetter } from '../dead-letter/dead-letter.js';
 import type { CloudEvent } from '../envelope/envelope.js';
 import { encodeEnvelope, JSON_CONTENT_TYPE, type EnvelopeFormat } from '../envelope/envelope-codec.js';
 import type { KafkaTopics } from '../config/kafka.config.js';
-import type { SpoolEntry } from '../spool/spool-format.js';
-import type { TraceContext } from './event-publisher.js';
+import type { SpooledRecord } from '../spool/spool-store.js';
+import type { RecordRefusedError, TraceContext } from './event-publisher.js';
+import { recordSize } from './record-size.js';
 
 /**
  * CloudEvents Kafka protocol binding
@@ -20,6 +21,16 @@ export const STRUCTURED_CONTENT_TYPE = JSON_CONTENT_TYPE;
 export interface KafkaRecord {
   readonly topic: string;
   readonly message: Message;
+}
+
+/**
+ * A record on its way to Kafka, with the dead letter that takes its place should Kafka refuse
+ * it for good (`refusedDeadLetter`). Built only when needed: on a refusal, or when the record
+ * is spooled (the spool keeps both).
+ */
+export interface Outgoing {
+  readonly record: KafkaRecord;
+  readonly fallback?: () => KafkaRecord;
 }
 
 const TOPIC_BY_TYPE: Record<CloudEvent['type'], keyof KafkaTopics> = {
@@ -70,8 +81,14 @@ export function byTopic(records: readonly KafkaRecord[]): TopicMessages[] {
   return [...grouped.values()];
 }
 
+/** The dead letter standing in for a record Kafka refused: the fallback, saying why. */
+export function refusedDeadLetter(fallback: KafkaRecord, refusal: RecordRefusedError): KafkaRecord {
+  const headers = { ...fallback.message.headers, [DEAD_LETTER_HEADERS.reason]: refusal.reason, [DEAD_LETTER_HEADERS.detail]: refusal.message };
+  return { topic: fallback.topic, message: { ...fallback.message, headers } };
+}
+
 /** A record as the spool keeps it: the same topic, key, bytes and headers. */
-export function toSpoolEntry({ topic, message }: KafkaRecord): SpoolEntry {
+export function toSpooledRecord({ topic, message }: KafkaRecord): SpooledRecord {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(message.headers ?? {})) if (value !== undefined) headers[name] = String(value);
   const value = message.value ?? Buffer.alloc(0);
@@ -83,13 +100,11 @@ export function toSpoolEntry({ topic, message }: KafkaRecord): SpoolEntry {
   };
 }
 
-export function fromSpoolEntry({ topic, key, value, headers }: SpoolEntry): KafkaRecord {
+export function fromSpooledRecord({ topic, key, value, headers }: SpooledRecord): KafkaRecord {
   return { topic, message: { key, value, headers: { ...headers } } };
 }
 
-/** What a record adds to a produce request, near enough to bound a batch's size. */
+/** What a record adds to one partition's batch in a produce request, at most (publishing/record-size.ts). */
 export function recordBytes({ message }: KafkaRecord): number {
-  let bytes = String(message.key ?? '').length + (message.value?.length ?? 0) + 64;
-  for (const [name, value] of Object.entries(message.headers ?? {})) bytes += name.length + String(value).length + 8;
-  return bytes;
+  return recordSize(message, 'most');
 }

@@ -277,7 +277,7 @@ describe('inProduceRequests', () => {
   it('keeps the order and splits at the record or byte limit', () => {
     const records = [record(100), record(100), record(100), record(100), record(100)];
     expect(inProduceRequests(records, { maxRecords: 2, maxBytes: 1_000_000 }).map((r) => r.length)).toEqual([2, 2, 1]);
-    const bySize = inProduceRequests(records, { maxRecords: 100, maxBytes: 400 });
+    const bySize = inProduceRequests(records, { maxRecords: 100, maxBytes: 300 });
     expect(bySize.map((r) => r.length)).toEqual([2, 2, 1]);
     expect(bySize.flat()).toEqual(records);
   });

@@ -5,6 +5,7 @@ import type { EnvelopeFormat } from '../envelope/envelope-codec.js';
 import { normalize } from '../envelope/normalize.js';
 import { PROBLEM_TYPES, problemTypeUri, type FieldError } from '../problem/problem-details.js';
 import { ProblemException } from '../problem/problem.exception.js';
+import { countFitting } from '../publishing/batcher.js';
 import { recordBytes, toKafkaRecord, type KafkaRecord } from '../publishing/kafka-record.js';
 import { JsonBodyPipe } from '../webhooks/json-body.pipe.js';
 import { StatusUpdatePipe } from '../webhooks/status-update.pipe.js';
@@ -220,19 +221,12 @@ export interface BatchSize {
  * broker's request limit. A record larger than the limit on its own still goes, alone.
  */
 export function inProduceRequests(records: readonly KafkaRecord[], size: BatchSize): KafkaRecord[][] {
+  const shape = { ...size, sizeOf: recordBytes, laneOf: (record: KafkaRecord) => record.topic, laneLimit: () => Number.POSITIVE_INFINITY };
   const requests: KafkaRecord[][] = [];
-  let current: KafkaRecord[] = [];
-  let bytes = 0;
-  for (const record of records) {
-    const recordSize = recordBytes(record);
-    if (current.length > 0 && (current.length >= size.maxRecords || bytes + recordSize > size.maxBytes)) {
-      requests.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(record);
-    bytes += recordSize;
+  for (let rest = records; rest.length > 0; ) {
+    const count = Math.max(1, countFitting(rest, shape, (record) => record));
+    requests.push(rest.slice(0, count));
+    rest = rest.slice(count);
   }
-  if (current.length > 0) requests.push(current);
   return requests;
 }

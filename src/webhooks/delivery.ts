@@ -1,19 +1,13 @@
 import type { FastifyRequest } from 'fastify';
-import type { SignatureStatus } from '../dead-letter/dead-letter.js';
+import type { SignatureStatus, WebhookOrigin } from '../dead-letter/dead-letter.js';
 import type { SignatureMode } from '../config/webhooks.config.js';
 import type { TraceContext } from '../publishing/event-publisher.js';
 import { SIGNATURE_HEADER } from './dropea-signature.guard.js';
 import type { WebhookRoute } from './webhook-routes.js';
 
 /** What the relay knows of one webhook request besides its parsed body. */
-export interface Delivery {
+export interface Delivery extends WebhookOrigin {
   readonly route: WebhookRoute;
-  /** The body exactly as received. */
-  readonly body: Buffer;
-  readonly contentType: string;
-  readonly receivedAt: Date;
-  readonly signature: SignatureStatus;
-  readonly trace: TraceContext;
 }
 
 export function deliveryOf(request: FastifyRequest, route: WebhookRoute, mode: SignatureMode, trace: TraceContext): Delivery {

@@ -9,8 +9,9 @@ import { isKnownStatus } from '../envelope/status.js';
 import { RelayMetrics } from '../metrics/relay-metrics.js';
 import { PROBLEM_TYPES } from '../problem/problem-details.js';
 import { ProblemException } from '../problem/problem.exception.js';
-import { EVENT_PUBLISHER, PublishError, type EventPublisher, type PublishReceipt } from '../publishing/event-publisher.js';
+import { EVENT_PUBLISHER, RecordRefusedError, type EventPublisher } from '../publishing/event-publisher.js';
 import type { Delivery } from './delivery.js';
+import { publishProblem } from './publish-problem.js';
 import type { Verdict } from './status-update.pipe.js';
 import type { UnknownStatuses, WebhookReport } from './webhook-report.js';
 
@@ -33,9 +34,6 @@ export interface DeadLettered {
 }
 
 export type Answer = Accepted | Duplicate | DeadLettered;
-
-/** Seconds a sender is asked to wait after a 503 before it retries. */
-export const RETRY_AFTER_SECONDS = 5;
 
 /**
  * One webhook to Kafka. A valid one becomes its envelope on the entity's topic, once per event
@@ -68,7 +66,14 @@ export class WebhookRelay {
     report.entity = event.data.entity;
     report.entityId = event.data.entity_id;
     report.unknownStatus = unknownStatuses(event);
-    const outcome = await this.once(event.id, () => this.publisher.publish(event, delivery.trace));
+    const outcome = await this.recent.once(event.id, () => this.publisher.publish(event, delivery)).catch((error: unknown) => {
+      // Refused for good and kept as a dead letter instead: the answer says so (413 or 422).
+      if (error instanceof RecordRefusedError && error.keptOn !== undefined) {
+        report.outcome = 'dead_lettered';
+        report.topic = error.keptOn;
+      }
+      throw publishProblem(error) ?? error;
+    });
     if (outcome.duplicate) {
       this.metrics.dedupHits.inc({ kind: 'event' });
       report.outcome = 'duplicate';
@@ -83,13 +88,21 @@ export class WebhookRelay {
 
   private async deadLetter(letter: DeadLetter, report: WebhookReport): Promise<DeadLettered> {
     // A redelivery of the same bytes to the same route is kept once.
-    const outcome = await this.once(`dlq ${letter.route} ${bodySha256(letter.body)}`, () => this.publisher.deadLetter(letter));
+    const fields = letter.errors.map((error) => error.field).join(', ');
+    const invalid = (detail: string) => ProblemException.of(PROBLEM_TYPES.validationFailed, detail, { errors: letter.errors });
+    const outcome = await this.recent.once(`dlq ${letter.route} ${bodySha256(letter.body)}`, () => this.publisher.deadLetter(letter)).catch(
+      (error: unknown) => {
+        // The dead-letter topic refuses it: a broken rule is still the answer, and it says the webhook was not kept.
+        if (error instanceof RecordRefusedError && letter.reason === 'validation_failed') {
+          throw invalid(`Invalid field(s): ${fields}. It was not kept on the dead-letter topic: ${error.message}`);
+        }
+        throw publishProblem(error) ?? error;
+      },
+    );
     if (outcome.duplicate) this.metrics.dedupHits.inc({ kind: 'dead_letter' });
-    else this.metrics.deadLetters.inc({ reason: letter.reason });
     report.outcome = 'dead_lettered';
     if (letter.reason === 'unknown_topic') return { status: 'dead_lettered' };
-    const fields = letter.errors.map((error) => error.field).join(', ');
-    throw ProblemException.of(PROBLEM_TYPES.validationFailed, `Invalid field(s): ${fields}`, { errors: letter.errors });
+    throw invalid(`Invalid field(s): ${fields}`);
   }
 
   /** Statuses outside the documented vocabulary pass through (CONTRACT.md §2); each event's are counted once. */
@@ -98,16 +111,6 @@ export class WebhookRelay {
     if (unknown?.previous_status !== undefined) this.metrics.unknownStatuses.inc({ entity, field: 'previous_status' });
   }
 
-  private async once(key: string, publish: () => Promise<PublishReceipt>) {
-    try {
-      return await this.recent.once(key, publish);
-    } catch (error) {
-      if (!(error instanceof PublishError)) throw error;
-      throw ProblemException.of(PROBLEM_TYPES.kafkaUnavailable, `${error.message}; the webhook was not accepted, retry later`, {
-        retryAfterSeconds: RETRY_AFTER_SECONDS,
-      });
-    }
-  }
 }
 
 function unknownStatuses({ data }: CloudEvent): UnknownStatuses | undefined {

@@ -40,7 +40,8 @@ export class KafkaReader {
   private readonly consumer: Consumer;
 
   private constructor(kafka: Kafka) {
-    this.consumer = kafka.consumer({ groupId: `e2e-reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
+    // Never creates a topic by subscribing to it: the test broker auto-creates topics on request.
+    this.consumer = kafka.consumer({ groupId: `e2e-reader-${randomUUID()}`, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
   }
 
   static async start(topics: readonly string[]): Promise<KafkaReader> {

@@ -12,7 +12,7 @@ export interface RunningRelay {
 }
 
 /** Topic names of their own for one suite, so what a suite reads back is only what it sent. */
-export function uniqueTopics(suite: string): Record<string, string> {
+export function uniqueTopics(suite: string): { KAFKA_TOPIC_ORDERS: string; KAFKA_TOPIC_INCIDENCES: string; KAFKA_TOPIC_DLQ: string } {
   const run = `${suite}.${randomUUID().slice(0, 8)}`;
   return {
     KAFKA_TOPIC_ORDERS: `e2e.${run}.orders`,
@@ -23,9 +23,10 @@ export function uniqueTopics(suite: string): Record<string, string> {
 
 /**
  * The real relay, built as main.ts builds it, listening on a free port and connected to the
- * test broker; resolves once `/health/ready` says Kafka is reachable and the topics exist.
+ * test broker; resolves once `/health/ready` says Kafka is reachable and the topics exist
+ * (unless `waitReady` is false).
  */
-export async function startRelay(env: Record<string, string>): Promise<RunningRelay> {
+export async function startRelay(env: Record<string, string>, { waitReady = true } = {}): Promise<RunningRelay> {
   const config = loadRelayConfig({
     KAFKA_BROKERS: TEST_BROKER,
     KAFKA_CREATE_TOPICS: 'true',
@@ -37,7 +38,7 @@ export async function startRelay(env: Record<string, string>): Promise<RunningRe
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-  await waitUntilReady(url);
+  if (waitReady) await waitUntilReady(url);
   return { app, url, config, close: () => app.close() };
 }
 

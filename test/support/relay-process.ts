@@ -22,8 +22,14 @@ export class RelayProcess {
     this.exited = exited;
   }
 
-  static async start(env: Record<string, string>, { waitReady = true } = {}): Promise<RelayProcess> {
-    const child = spawn(process.execPath, [MAIN], {
+  /**
+   * Starts `node dist/main.js`; `wrap` is a command it runs under (e.g. `unshare …`), which
+   * receives node and the script as its last arguments. Rejects with the output when the
+   * process exits before it listens.
+   */
+  static async start(env: Record<string, string>, { waitReady = true, wrap = [] as readonly string[] } = {}): Promise<RelayProcess> {
+    const [command, ...args] = [...wrap, process.execPath, MAIN];
+    const child = spawn(command!, args, {
       env: {
         PATH: process.env['PATH'] ?? '',
         KAFKA_BROKERS: TEST_BROKER,
