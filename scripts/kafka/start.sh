@@ -24,8 +24,11 @@ listeners_line() {
 # replica (their defaults, RF 3 / min ISR 2, would leave the broker unable to serve groups or
 # transactions). One partition per internal topic and no rebalance delay make tests start
 # faster. Topic auto-creation is off so that the service's own topic creation is exercised.
+# KAFKA_LOCAL_EXTRA_PROPERTIES names a file appended last: a key it sets again wins (Java
+# Properties keep the last value), so it can add listeners or change a default.
+# Writes the properties to $1.
 write_server_properties() {
-  local tmp="$KAFKA_PROPS_FILE.tmp"
+  local tmp="$1"
   cat >"$tmp" <<EOF
 # Written by scripts/kafka/start.sh on every start; edits are overwritten.
 process.roles=broker,controller
@@ -56,7 +59,10 @@ num.recovery.threads.per.data.dir=1
 broker.session.timeout.ms=3000
 broker.heartbeat.interval.ms=1000
 EOF
-  mv "$tmp" "$KAFKA_PROPS_FILE"
+  if [[ -n "$KAFKA_LOCAL_EXTRA_PROPERTIES" ]]; then
+    [[ -r "$KAFKA_LOCAL_EXTRA_PROPERTIES" ]] || kafka_die "KAFKA_LOCAL_EXTRA_PROPERTIES names $KAFKA_LOCAL_EXTRA_PROPERTIES, which cannot be read"
+    { echo "# From $KAFKA_LOCAL_EXTRA_PROPERTIES (KAFKA_LOCAL_EXTRA_PROPERTIES):"; cat "$KAFKA_LOCAL_EXTRA_PROPERTIES"; } >>"$tmp"
+  fi
 }
 
 run_storage_tool() {
@@ -177,19 +183,21 @@ wait_until_ready() {
   done
 }
 
-# A directory formatted for one port pair keeps that pair in its server.properties; a broker
-# from it that runs with other ports cannot be the one asked for.
-check_running_ports() {
-  local pid="$1" running
-  running="$(sed -n 's/^listeners=//p' "$KAFKA_PROPS_FILE" 2>/dev/null || true)"
-  if [[ -n "$running" && "$running" != "$(listeners_line)" ]]; then
-    kafka_die "the broker from $KAFKA_LOCAL_DIR (pid $pid) runs with listeners $running, not $(listeners_line); stop it first (scripts/kafka/stop.sh with the same KAFKA_LOCAL_DIR)"
+# A running broker from this directory is the one asked for only if it runs with the settings
+# this start would write (ports, extra properties); otherwise it must be stopped first.
+check_running_settings() {
+  local pid="$1" wanted="$KAFKA_PROPS_FILE.wanted"
+  write_server_properties "$wanted"
+  if [[ -f "$KAFKA_PROPS_FILE" ]] && ! cmp -s "$wanted" "$KAFKA_PROPS_FILE"; then
+    rm -f "$wanted"
+    kafka_die "the broker from $KAFKA_LOCAL_DIR (pid $pid) runs with other settings than these (see $KAFKA_PROPS_FILE); stop it first (scripts/kafka/stop.sh with the same KAFKA_LOCAL_DIR)"
   fi
+  rm -f "$wanted"
 }
 
 reuse_running() {
   local pid="$1"
-  check_running_ports "$pid"
+  check_running_settings "$pid"
   if ! kafka_port_open "$KAFKA_LOCAL_PORT"; then
     # Probably still starting (an earlier start.sh was interrupted); give it the usual time.
     kafka_note "broker pid $pid is running but $KAFKA_BOOTSTRAP is not open yet; waiting"
@@ -234,7 +242,8 @@ main() {
   local started
   started="$(kafka_now_ms)"
   mkdir -p "$KAFKA_CONFIG_DIR" "$KAFKA_DATA_DIR" "$KAFKA_LOGS_DIR"
-  write_server_properties
+  write_server_properties "$KAFKA_PROPS_FILE.tmp"
+  mv "$KAFKA_PROPS_FILE.tmp" "$KAFKA_PROPS_FILE"
   format_storage_once
   rotate_log
   launch_broker
