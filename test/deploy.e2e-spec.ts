@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadRelayConfig, type RelayConfig } from '../src/config/relay-config.js';
+import { RelayMetrics } from '../src/metrics/relay-metrics.js';
 import { post, sign } from './support/http.js';
 import { uniqueTopics, waitUntilReady } from './support/relay-app.js';
 import { TEST_BROKER } from './support/test-broker.mjs';
@@ -183,18 +184,23 @@ describe('deployment files', () => {
   describe('scripts/deploy/validate.sh', () => {
     it('renders every kustomization and finds it valid against the Kubernetes schemas, docker-compose.yml against the Compose schema, and the Dockerfile clean', () => {
       expect({ code: validation.code, tail: validation.output.slice(-3000) }).toMatchObject({ code: 0 });
-      expect(Object.keys(rendered).sort()).toEqual(['base', 'overlays-spool', 'overlays-strimzi']);
-      // Every rendered object, and secret.example.yaml, passed against each pinned Kubernetes version.
+      expect(Object.keys(rendered).sort()).toEqual(['base', 'monitoring', 'overlays-spool', 'overlays-strimzi']);
+      // Every rendered object but the custom resources, and secret.example.yaml, passed against
+      // each pinned Kubernetes version; the custom resources against their CRDs.
       const versions = /^DEPLOY_KUBERNETES_VERSIONS="([^"]+)"/m.exec(readFileSync(join(SCRIPTS, 'env.sh'), 'utf8'))![1]!.split(' ');
       expect(versions).toContain('1.30');
-      const objects = Object.values(rendered).flat().length + 1;
+      const all = Object.values(rendered).flat();
+      const custom = all.filter((object) => String(object['apiVersion']).startsWith('monitoring.coreos.com/'));
+      expect(custom.map((object) => object['kind'])).toEqual(['PrometheusRule']);
+      expect(validation.output).toMatch(new RegExp(`^custom resources: ${custom.length} checked against \\d+ CRD versions, 0 error\\(s\\)$`, 'm'));
+      const objects = all.length - custom.length + 1;
       for (const version of versions) {
         const passed = validation.output.match(new RegExp(`^INFO \\S+ passed for resource \\S+ against version ${version.replace('.', '\\.')}$`, 'gm')) ?? [];
         expect({ version, passed: passed.length }).toEqual({ version, passed: objects });
       }
       expect(validation.output).not.toMatch(/^(WARN|ERROR|FATAL)/m);
       expect(validation.output).toMatch(/INFO docker-compose\.yml is valid against the Compose Specification schema/);
-      expect(validation.output).toMatch(/deploy: ok: rendered base \(\d+ objects\), overlays\/spool \(\d+ objects\), overlays\/strimzi \(\d+ objects\)/);
+      expect(validation.output).toMatch(/deploy: ok: rendered base \(\d+ objects\), overlays\/spool \(\d+ objects\), overlays\/strimzi \(\d+ objects\), monitoring \(1 objects\)/);
     });
 
     it('is strict: an unknown field, a kind without a schema, a misspelt Compose key, or a Dockerfile that ends as root fails the check', async () => {
@@ -211,10 +217,24 @@ describe('deployment files', () => {
         expect(noSchema.code).not.toBe(0);
         expect(noSchema.output).toMatch(/Couldn't find schema for kind KafkaTopic/);
 
+        const venv = (await run('bash', [join(REPO, 'scripts/python/venv.sh'), join(SCRIPTS, 'requirements.txt')])).output.trim();
+        const crds = (await run('bash', [join(SCRIPTS, 'crds.sh')])).output.trim();
+        const rule = structuredClone(only(rendered['monitoring']!, 'PrometheusRule'));
+        rule['spec']['groups'][0]['rules'][0]['exprr'] = rule['spec']['groups'][0]['rules'][0]['expr'];
+        await writeFile(join(dir, 'rule.yaml'), JSON.stringify(rule));
+        await writeFile(join(dir, 'no-crd.yaml'), 'apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRules\nmetadata: {name: r}\nspec: {}\n');
+        for (const [file, message] of [
+          ['rule.yaml', /spec\.groups\.0\.rules\.0: Additional properties are not allowed \('exprr' was unexpected\)/],
+          ['no-crd.yaml', /no CustomResourceDefinition defines monitoring\.coreos\.com\/v1 PrometheusRules/],
+        ] as const) {
+          const check = await run(join(venv, 'bin/python'), [join(SCRIPTS, 'custom-resource-check.py'), '--crds', crds, '--core-out', join(dir, 'core.yaml'), join(dir, file)]);
+          expect(check.code).toBe(1);
+          expect(check.output).toMatch(message);
+        }
+
         const compose = parse(await readFile(join(REPO, 'docker-compose.yml'), 'utf8')) as Obj;
         compose['services']['relay']['stop_grace_periodd'] = '30s';
         await writeFile(join(dir, 'compose.yml'), JSON.stringify(compose));
-        const venv = (await run('bash', [join(REPO, 'scripts/python/venv.sh'), join(SCRIPTS, 'requirements.txt')])).output.trim();
         const schema = (await run('bash', [join(SCRIPTS, 'compose-schema.sh')])).output.trim();
         const badCompose = await run(join(venv, 'bin/python'), [join(SCRIPTS, 'compose-schema-check.py'), schema, join(dir, 'compose.yml')]);
         expect(badCompose.code).toBe(1);
@@ -386,7 +406,7 @@ describe('deployment files', () => {
       expect(volume['secret']['items']).toEqual([{ key: 'ca.crt', path: caFile.slice(mount['mountPath'].length + 1) }]);
     });
 
-    it('overlays/spool: a StatefulSet whose pods each have a ReadWriteOnce volume at SPOOL_DIR, larger than SPOOL_MAX_BYTES, and no autoscaler', () => {
+    it('overlays/spool: a StatefulSet whose pods each have a ReadWriteOncePod volume at SPOOL_DIR, larger than SPOOL_MAX_BYTES, and no autoscaler', () => {
       const objects = rendered['overlays-spool']!;
       expect(objects.filter((object) => ['Deployment', 'HorizontalPodAutoscaler'].includes(object['kind']))).toEqual([]);
       const statefulSet = only(objects, 'StatefulSet');
@@ -397,7 +417,8 @@ describe('deployment files', () => {
       const claims = statefulSet['spec']['volumeClaimTemplates'] as Obj[];
       const mount = (container['volumeMounts'] as Obj[]).find((candidate) => candidate['mountPath'] === spool.dir)!;
       const claim = claims.find((candidate) => candidate['metadata']['name'] === mount['name'])!;
-      expect(claim['spec']['accessModes']).toEqual(['ReadWriteOnce']);
+      // No other pod can mount it, whichever node it runs on.
+      expect(claim['spec']['accessModes']).toEqual(['ReadWriteOncePod']);
       expect(bytes(claim['spec']['resources']['requests']['storage'])).toBeGreaterThanOrEqual(spool.maxBytes * 1.1);
       expect(statefulSet['spec']['persistentVolumeClaimRetentionPolicy']).toEqual({ whenScaled: 'Retain', whenDeleted: 'Retain' });
       const governing = objects.find((object) => object['kind'] === 'Service' && object['metadata']['name'] === statefulSet['spec']['serviceName']);
@@ -407,6 +428,22 @@ describe('deployment files', () => {
       const { volumeMounts: _spoolMounts, envFrom: _spoolEnv, ...same } = container;
       const { volumeMounts: _baseMounts, envFrom: _baseEnv, ...expected } = base;
       expect(same).toEqual(expected);
+    });
+
+    it('monitoring: alerts on a stalled spool drain, an aging spool, readiness and refused records, on metrics the relay exports', () => {
+      const rule = only(rendered['monitoring']!, 'PrometheusRule');
+      const rules = (rule['spec']['groups'] as Obj[]).flatMap((group) => group['rules'] as Obj[]);
+      expect(rules.map((r) => r['alert'])).toEqual(
+        expect.arrayContaining(['DropeaRelaySpoolStalled', 'DropeaRelaySpoolBacklogAging', 'DropeaRelayNotReady', 'DropeaRelayRecordsRefused']),
+      );
+      const exported = new Set(new RelayMetrics().registry.getMetricsAsArray().map((metric) => metric.name));
+      for (const { alert, expr, annotations } of rules) {
+        const names = String(expr).match(/dropea_relay_[a-z_]+/g) ?? [];
+        expect({ alert, names: names.length > 0 }).toEqual({ alert, names: true });
+        for (const name of names) expect({ alert, name, exported: exported.has(name) }).toEqual({ alert, name, exported: true });
+        expect(annotations['summary']).toEqual(expect.any(String));
+        expect(annotations['description']).toEqual(expect.any(String));
+      }
     });
 
     it('base: the image is the one the project builds, at its version', async () => {

@@ -14,6 +14,10 @@ KUSTOMIZE_VERSION="v5.8.2"
 # The Compose Specification's JSON schema ships in compose-go, the loader `docker compose` uses.
 COMPOSE_GO_MODULE="github.com/compose-spec/compose-go/v2"
 COMPOSE_GO_VERSION="v2.16.2"
+# The Prometheus Operator, whose CustomResourceDefinitions (PrometheusRule, PodMonitor) the
+# monitoring manifests are checked against (example/prometheus-operator-crd in its module).
+PROMETHEUS_OPERATOR_MODULE="github.com/prometheus-operator/prometheus-operator"
+PROMETHEUS_OPERATOR_VERSION="v0.85.0"
 # Kubernetes versions the manifests are validated against (schemas bundled in the pinned
 # kubernetes-validate, requirements.txt): 1.30 is the oldest the manifests support (the
 # preStop `sleep` action is on by default from 1.30, KEP-3960), 1.37 the newest it bundles.

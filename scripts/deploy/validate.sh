@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Checks everything the project ships for deployment (docs/deployment.md), with the real tools
 # at pinned versions (env.sh), installed into the cache on first use:
-#   - every kustomization (deploy/kubernetes/base and each overlay) renders with kustomize, and
-#     every rendered object, plus the *.example.yaml manifests, is valid against the
-#     Kubernetes schemas of each version in DEPLOY_KUBERNETES_VERSIONS, strictly (no unknown
-#     field, no kind without a schema);
+#   - every kustomization (deploy/kubernetes/base, each overlay, and monitoring) renders with
+#     kustomize, and every rendered object, plus the *.example.yaml manifests, is valid against
+#     the Kubernetes schemas of each version in DEPLOY_KUBERNETES_VERSIONS, strictly (no unknown
+#     field, no kind without a schema); custom resources (PrometheusRule) are valid against
+#     their CustomResourceDefinitions, as strictly;
 #   - docker-compose.yml is valid against the Compose Specification's JSON schema, and, where a
 #     `docker compose` plugin is installed, `docker compose config` accepts it too;
 #   - the Dockerfile passes hadolint.
@@ -35,6 +36,7 @@ cd "$DEPLOY_REPO_ROOT"
 # The tools, installed on first use. kustomize (a Go build) and the Python environment (PyPI
 # downloads) install side by side, which halves the first run's wait.
 compose_schema="$(bash "$DEPLOY_SCRIPTS_DIR/compose-schema.sh")"
+crds="$(bash "$DEPLOY_SCRIPTS_DIR/crds.sh")"
 bash "$DEPLOY_SCRIPTS_DIR/kustomize.sh" >"$scratch/kustomize-path" &
 kustomize_install=$!
 venv="$(bash "$DEPLOY_REPO_ROOT/scripts/python/venv.sh" "$DEPLOY_REQUIREMENTS")"
@@ -43,7 +45,7 @@ kustomize="$(cat "$scratch/kustomize-path")"
 
 # 1. Render each kustomization.
 rendered=() summary=()
-for dir in deploy/kubernetes/base deploy/kubernetes/overlays/*/; do
+for dir in deploy/kubernetes/base deploy/kubernetes/overlays/*/ deploy/kubernetes/monitoring; do
   dir="${dir%/}"
   name="${dir#deploy/kubernetes/}"
   file="$out/${name//\//-}.yaml"
@@ -56,10 +58,13 @@ for dir in deploy/kubernetes/base deploy/kubernetes/overlays/*/; do
   summary+=("$name ($(grep -c '^kind: ' "$file") objects)")
 done
 
-# 2. Kubernetes schemas, strict.
+# 2. Custom resources against their CRDs; every other object against the Kubernetes schemas,
+#    strictly.
 examples=()
 while IFS= read -r example; do examples+=("$example"); done < <(find deploy/kubernetes -name '*.example.yaml' | sort)
-bash "$DEPLOY_SCRIPTS_DIR/kubernetes-schema-check.sh" "${rendered[@]}" "${examples[@]}"
+"$venv/bin/python" "$DEPLOY_SCRIPTS_DIR/custom-resource-check.py" --crds "$crds" --core-out "$scratch/core.yaml" "${rendered[@]}" "${examples[@]}" ||
+  deploy_die "custom resources do not match their CustomResourceDefinitions (see the ERROR lines above)"
+bash "$DEPLOY_SCRIPTS_DIR/kubernetes-schema-check.sh" "$scratch/core.yaml"
 
 # 3. Compose.
 "$venv/bin/python" "$DEPLOY_SCRIPTS_DIR/compose-schema-check.py" "$compose_schema" docker-compose.yml ||
@@ -74,4 +79,4 @@ fi
 "$venv/bin/hadolint" --no-color Dockerfile || deploy_die "hadolint reports the problems above in the Dockerfile"
 
 rendered_list="$(printf '%s, ' "${summary[@]}")"
-deploy_note "ok: rendered ${rendered_list%, }; with ${#examples[@]} example manifest(s), valid against Kubernetes ${DEPLOY_KUBERNETES_VERSIONS// /, } (strict); docker-compose.yml valid against the compose-go $COMPOSE_GO_VERSION schema ($compose_note); Dockerfile passes hadolint"
+deploy_note "ok: rendered ${rendered_list%, }; with ${#examples[@]} example manifest(s), valid against Kubernetes ${DEPLOY_KUBERNETES_VERSIONS// /, } (strict), custom resources against the Prometheus Operator $PROMETHEUS_OPERATOR_VERSION CRDs (strict); docker-compose.yml valid against the compose-go $COMPOSE_GO_VERSION schema ($compose_note); Dockerfile passes hadolint"
