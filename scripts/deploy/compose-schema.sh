@@ -12,11 +12,7 @@ if [[ ! -f "$schema" ]]; then
   deploy_require_go "compose-go $COMPOSE_GO_VERSION"
   deploy_lock go
   if [[ ! -f "$schema" ]]; then
-    if ! json="$(deploy_go mod download -json "$COMPOSE_GO_MODULE@$COMPOSE_GO_VERSION" 2>&1)"; then
-      echo "$json" >&2
-      deploy_die "go mod download $COMPOSE_GO_MODULE@$COMPOSE_GO_VERSION failed (output above)"
-    fi
-    dir="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$json")"
+    dir="$(deploy_go_module_dir "$COMPOSE_GO_MODULE" "$COMPOSE_GO_VERSION")"
     [[ -f "$dir/schema/compose-spec.json" ]] ||
       deploy_die "$COMPOSE_GO_MODULE@$COMPOSE_GO_VERSION has no schema/compose-spec.json (in '$dir')"
     cp "$dir/schema/compose-spec.json" "$schema.partial"

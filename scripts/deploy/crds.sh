@@ -13,11 +13,7 @@ if [[ ! -d "$crds" ]]; then
   deploy_require_go "prometheus-operator $PROMETHEUS_OPERATOR_VERSION"
   deploy_lock go
   if [[ ! -d "$crds" ]]; then
-    if ! json="$(deploy_go mod download -json "$PROMETHEUS_OPERATOR_MODULE@$PROMETHEUS_OPERATOR_VERSION" 2>&1)"; then
-      echo "$json" >&2
-      deploy_die "go mod download $PROMETHEUS_OPERATOR_MODULE@$PROMETHEUS_OPERATOR_VERSION failed (output above)"
-    fi
-    dir="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$json")/example/prometheus-operator-crd"
+    dir="$(deploy_go_module_dir "$PROMETHEUS_OPERATOR_MODULE" "$PROMETHEUS_OPERATOR_VERSION")/example/prometheus-operator-crd"
     [[ -f "$dir/monitoring.coreos.com_prometheusrules.yaml" ]] ||
       deploy_die "$PROMETHEUS_OPERATOR_MODULE@$PROMETHEUS_OPERATOR_VERSION has no CRDs in '$dir'"
     rm -rf "$crds.partial"

@@ -50,6 +50,17 @@ deploy_go() {
     GOFLAGS=-modcacherw GOTOOLCHAIN=local CGO_ENABLED=0 go "$@"
 }
 
+# Prints the folder of Go module $1 at version $2, downloaded from the module proxy into the
+# module cache (no build).
+deploy_go_module_dir() {
+  local json
+  if ! json="$(deploy_go mod download -json "$1@$2" 2>&1)"; then
+    echo "$json" >&2
+    deploy_die "go mod download $1@$2 failed (output above)"
+  fi
+  sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$json"
+}
+
 # Serialises installs of one tool, so parallel runs (e.g. two test workers) cannot both build
 # into the same folder. No-op where flock is missing (e.g. stock macOS).
 deploy_lock() {
