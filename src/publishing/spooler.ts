@@ -232,25 +232,28 @@ export class Spooler {
   private async publish(entries: readonly StoredEntry[], records: readonly KafkaRecord[]): Promise<void> {
     const deadline = this.now() + this.options.timeoutMs;
     const results = await this.options.send(records, deadline);
-    let end = results.findIndex((result, index) => !result.ok && !(result.error instanceof RecordRefusedError && entries[index]!.fallback));
-    if (end < 0) end = entries.length;
-    const refused = results.slice(0, end).flatMap((result, index) => (result.ok ? [] : [{ index, refusal: result.error as RecordRefusedError }]));
-    let stopped = end < results.length ? (results[end] as { error: unknown }).error : undefined;
+    // Settled: acknowledged, or refused for good with a dead letter to stand in for it.
+    const blocked = results.findIndex((result, index) => !result.ok && !(result.error instanceof RecordRefusedError && entries[index]!.fallback));
+    let end = blocked < 0 ? entries.length : blocked;
+    let stop = blocked < 0 ? undefined : errorOf(results[blocked]!);
+    const refused = entries.slice(0, end).flatMap((entry, index) => {
+      const error = errorOf(results[index]!);
+      return error instanceof RecordRefusedError ? [{ index, refusal: error, letter: refusedDeadLetter(fromSpooledRecord(entry.fallback!), error) }] : [];
+    });
     if (refused.length > 0) {
-      const letters = refused.map(({ index, refusal }) => refusedDeadLetter(fromSpooledRecord(entries[index]!.fallback!), refusal));
-      const kept = await this.options.send(letters, deadline).catch((error: unknown) => letters.map(() => ({ ok: false as const, error })));
+      const kept = await this.options.send(refused.map(({ letter }) => letter), deadline).catch((error: unknown) => refused.map(() => ({ ok: false as const, error })));
       const failed = kept.findIndex((result) => !result.ok);
-      for (const { refusal } of refused.slice(0, failed < 0 ? refused.length : failed)) this.options.events?.deadLettered?.(refusal);
       if (failed >= 0) {
         end = refused[failed]!.index;
-        stopped = (kept[failed] as { error: unknown }).error;
+        stop = errorOf(kept[failed]!);
       }
+      for (const { refusal } of refused.slice(0, failed < 0 ? undefined : failed)) this.options.events?.deadLettered?.(refusal);
     }
     if (end > 0) {
       this.store.removeThrough(entries[end - 1]!.seq);
       this.progressed();
     }
-    if (stopped !== undefined) throw stopped;
+    if (stop !== undefined) throw stop;
   }
 
   private progressed(): void {
@@ -271,6 +274,10 @@ export class Spooler {
       await sleep(this.options.retryDelayMs ?? 1000);
     } while (!this.stopping && !(await this.options.kafkaReachable()));
   }
+}
+
+function errorOf(result: Settlement<PublishReceipt>): unknown {
+  return result.ok ? undefined : result.error;
 }
 
 function spooled(record: KafkaRecord): PublishReceipt {
