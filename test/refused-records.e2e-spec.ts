@@ -206,4 +206,24 @@ describe('a record Kafka refuses for good', () => {
     const after = await post(`${relay.url}/webhooks/dropea/orders`, changeBody(keyOf(0), CHANGES + 1));
     expect(after).toMatchObject({ status: 202, body: { status: 'published' } });
   });
+
+  it('answers 422 saying the webhook was not kept when the dead-letter topic refuses its dead letter (compacted, and the body has no id to key it by)', async () => {
+    const topics = uniqueTopics('refused-dead-letter');
+    await createTopics([
+      { topic: topics.KAFKA_TOPIC_ORDERS },
+      { topic: topics.KAFKA_TOPIC_INCIDENCES },
+      { topic: topics.KAFKA_TOPIC_DLQ, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    ]);
+    relay = await RelayProcess.start({ ...topics, KAFKA_CREATE_TOPICS: 'false', DROPEA_SIGNATURE_MODE: 'off' });
+    const keyless = await post(`${relay.url}/webhooks/dropea/orders`, JSON.stringify({ topic: 'order:status_update', new_status: 'x', updated_at: 'soon' }));
+    expect(keyless.status).toBe(422);
+    expect(keyless.body).toMatchObject({ type: 'urn:dropea-relay:problem:validation-failed' });
+    expect(keyless.body['detail']).toMatch(/It was not kept on the dead-letter topic: Kafka refused the record for topic .*dlq \(INVALID_RECORD\)/);
+    // With an id, the dead letter has a key and the compacted topic keeps it.
+    const keyed = await post(`${relay.url}/webhooks/dropea/orders`, JSON.stringify({ topic: 'order:status_update', order_id: 7, new_status: 'x', updated_at: 'soon' }));
+    expect(keyed.status).toBe(422);
+    expect(keyed.body['detail']).not.toMatch(/not kept/);
+    const after = await post(`${relay.url}/webhooks/dropea/orders`, changeBody(keyOf(0), 1));
+    expect(after).toMatchObject({ status: 202, body: { status: 'published' } });
+  });
 });

@@ -4,9 +4,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkDelivery } from './support/delivery-check.js';
+import { createTopics, withAdmin } from './support/kafka-admin.js';
 import { post } from './support/http.js';
 import { KafkaLink } from './support/kafka-link.js';
 import { KafkaReader } from './support/kafka-reader.js';
+import { parseExposition } from './support/prometheus-text.js';
 import { uniqueTopics, waitUntilReady } from './support/relay-app.js';
 import { RelayProcess } from './support/relay-process.js';
 import { changeBody, type Sent } from './support/steady-load.js';
@@ -134,5 +136,64 @@ describe('the spool', () => {
     const third = await RelayProcess.start(env, { wrap });
     relays.push(third);
     expect((await post(`${third.url}/webhooks/dropea/orders`, changeBody(KEYS[0]!, 2))).body['status']).toBe('published');
+  });
+
+  it('says so when its drain cannot go on (its topic is gone): readiness names the stall, a metric turns 1, the log says it once; it drains once the topic is back', async () => {
+    const topics = uniqueTopics('spool-stall');
+    await createTopics([{ topic: topics.KAFKA_TOPIC_ORDERS }, { topic: topics.KAFKA_TOPIC_INCIDENCES }, { topic: topics.KAFKA_TOPIC_DLQ }]);
+    link = await KafkaLink.open();
+    const relay = await RelayProcess.start({
+      ...topics,
+      KAFKA_BROKERS: KafkaLink.brokers,
+      KAFKA_CREATE_TOPICS: 'false',
+      PUBLISH_TIMEOUT_MS: '500',
+      SPOOL_STALL_SECONDS: '2',
+      SPOOL_DIR: await spoolDir(),
+    });
+    relays.push(relay);
+    link.cut();
+    const sent: Sent[] = [];
+    for (let seq = 1; seq <= 3; seq++) {
+      const reply = await post(`${relay.url}/webhooks/dropea/orders`, changeBody(KEYS[0]!, seq));
+      sent.push({ key: KEYS[0]!, seq, status: reply.status, answer: String(reply.body['status']), id: reply.body['id'] as string, at: Date.now() });
+    }
+    expect(sent.map((s) => s.answer)).toEqual(['spooled', 'spooled', 'spooled']);
+
+    // Whoever owns the topics deletes the orders topic while the relay holds records for it.
+    await withAdmin((admin) => admin.deleteTopics({ topics: [topics.KAFKA_TOPIC_ORDERS] }));
+    link.restore();
+    const stalled = async (): Promise<string> => {
+      const response = await fetch(`${relay.url}/health/ready`);
+      return response.status === 503 ? ((await response.json()) as { detail: string }).detail : '';
+    };
+    const metric = async (name: string): Promise<number | undefined> =>
+      parseExposition(await (await fetch(`${relay.url}/metrics`)).text()).value(name);
+    const stall = new RegExp(
+      `The spool holds 3 record\\(s\\) for Kafka, the oldest \\d+ s old, and its drain has made no progress for \\d+ s \\(SPOOL_STALL_SECONDS\\): Topic ${topics.KAFKA_TOPIC_ORDERS} does not exist`,
+    );
+    // The first attempt may still be waiting for Kafka's answer when the stall begins; the
+    // detail names the cause once an attempt has failed.
+    for (const deadline = Date.now() + 30_000; !stall.test(await stalled()); ) {
+      if (Date.now() > deadline) throw new Error(`never stalled on the missing topic: ${await stalled()}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(await metric('dropea_relay_spool_stalled')).toBe(1);
+    expect(await metric('dropea_relay_spool_records')).toBe(3);
+    expect(await metric('dropea_relay_spool_oldest_age_seconds')).toBeGreaterThan(1);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(relay.logs.match(/The spool's drain has made no progress/g)).toHaveLength(1);
+
+    // The topic is back: the drain goes on, in order, and says so.
+    await createTopics([{ topic: topics.KAFKA_TOPIC_ORDERS }]);
+    await waitUntilReady(relay.url, 30_000);
+    expect(relay.logs).toContain('The spool drains again');
+    expect(await metric('dropea_relay_spool_stalled')).toBe(0);
+    const reader = await KafkaReader.start([topics.KAFKA_TOPIC_ORDERS]);
+    try {
+      await reader.waitFor(topics.KAFKA_TOPIC_ORDERS, 3);
+      expect(checkDelivery(sent, reader.records)).toMatchObject({ accepted: 3, lost: 0, orderViolations: 0 });
+    } finally {
+      await reader.stop();
+    }
   });
 });

@@ -14,11 +14,12 @@ import type { DeadLetter, WebhookOrigin } from '../dead-letter/dead-letter.js';
 import type { CloudEvent } from '../envelope/envelope.js';
 import { RelayMetrics } from '../metrics/relay-metrics.js';
 import { SpoolStore } from '../spool/spool-store.js';
-import { Batcher, countFitting, ExpiredError, type BatchShape } from './batcher.js';
+import { Batcher, countFitting, ExpiredError, type BatchShape, type Settlement } from './batcher.js';
 import { settledWithin, withDeadline } from './deadline.js';
 import {
   PublishError,
   RecordRefusedError,
+  TopicUnavailableError,
   type EventPublisher,
   type PublishReceipt,
   type PublisherHealth,
@@ -114,7 +115,7 @@ export class KafkaEventPublisher
     const spooler = new Spooler(store, this.batcher, {
       timeoutMs: this.config.publishTimeoutMs,
       stallMs: spool.stallSeconds * 1000,
-      send: (records, deadline) => this.sender.send(records, deadline),
+      send: (records, deadline) => this.sendChecked(records, deadline),
       fitting: (records) => countFitting(records, this.shape, (record) => record),
       maxRecords: this.config.batch.maxRecords,
       kafkaReachable: async () => (await this.catalog.refresh(READINESS_MAX_AGE_MS)).error === undefined,
@@ -143,6 +144,7 @@ export class KafkaEventPublisher
         this.logger.log('The spool drains again');
       },
       deadLettered: (refusal) => {
+        this.metrics.recordsRefused.inc({ reason: refusal.reason });
         this.metrics.deadLetters.inc({ reason: refusal.reason });
         this.logger.warn(`A spooled record was refused for good and published to ${this.config.topics.deadLetter} instead: ${refusal.message}`);
       },
@@ -253,6 +255,25 @@ export class KafkaEventPublisher
       this.logger.warn(`${error.message}; the webhook is kept on ${letter.topic}`);
       throw new RecordRefusedError(error.topic, error.reason, error.message, letter.topic);
     }
+  }
+
+  /**
+   * The drain's produce request, checked first against what the topics accept: a record over
+   * its topic's limit is refused without sending, and from a record whose topic cannot take it
+   * now on nothing is sent (it would only time out, and what follows it must wait for it).
+   */
+  private async sendChecked(records: readonly KafkaRecord[], deadline: number): Promise<Settlement<PublishReceipt>[]> {
+    const refusals = records.map((record) => this.catalog.refusal(record));
+    const blocked = refusals.findIndex((refusal) => refusal instanceof TopicUnavailableError);
+    const end = blocked < 0 ? records.length : blocked;
+    const sendable = records.slice(0, end).filter((_, index) => refusals[index] === undefined);
+    const sent = sendable.length > 0 ? await this.sender.send(sendable, deadline) : [];
+    let next = 0;
+    return records.map((_, index) => {
+      const refusal = refusals[index];
+      if (index < end) return refusal ? { ok: false, error: refusal } : sent[next++]!;
+      return { ok: false, error: index === blocked ? refusal : new PublishError('Not sent: an earlier record of its produce request could not be') };
+    });
   }
 
   private observe(started: number, outcome: 'acknowledged' | 'spooled' | 'failed'): void {

@@ -21,6 +21,8 @@ export interface TopicReport {
   /** Why the metadata could not be read at all (Kafka unreachable, say); then `topics` is empty. */
   readonly error?: string;
   readonly topics: ReadonlyMap<string, TopicState>;
+  /** Why KAFKA_CREATE_TOPICS=true could not create the missing topics, when it could not. */
+  readonly createError?: string;
 }
 
 /** ConfigResourceTypes.TOPIC (kafkajs's enum is not an ES-module export): the DescribeConfigs resource type of a topic. */
@@ -92,7 +94,12 @@ export class TopicCatalog {
     const problems: string[] = [];
     for (const [name, topic] of Object.entries(this.options.config.topics) as [keyof KafkaTopics, string][]) {
       const problem = report.topics.get(topic)?.problem;
-      if (problem !== undefined) problems.push(`${TOPIC_VARIABLES[name]}: ${topicUnavailable(topic, problem).message}`);
+      if (problem === undefined) continue;
+      problems.push(
+        problem === 'topic_missing' && report.createError !== undefined
+          ? `${TOPIC_VARIABLES[name]}: Topic ${topic} does not exist and KAFKA_CREATE_TOPICS=true could not create it (${report.createError}): grant the relay's Kafka user Create on the cluster or the topic, or create it yourself`
+          : `${TOPIC_VARIABLES[name]}: ${topicUnavailable(topic, problem).message}`,
+      );
     }
     return problems;
   }
@@ -128,12 +135,17 @@ export class TopicCatalog {
       const states = new Map<string, TopicState>();
       for (const topic of topics) states.set(topic, await this.stateOf(admin, topic));
       const missing = topics.filter((topic) => states.get(topic)?.problem === 'topic_missing');
+      let createError: string | undefined;
       if (this.options.config.createTopics && missing.length > 0) {
-        await this.create(admin, missing);
-        for (const topic of missing) states.set(topic, await this.stateOnceServed(admin, topic));
+        try {
+          await this.create(admin, missing);
+          for (const topic of missing) states.set(topic, await this.stateOnceServed(admin, topic));
+        } catch (error) {
+          createError = classifyKafkaError(error).message;
+        }
       }
       await this.readLimits(admin, states);
-      return { at, topics: states };
+      return { at, topics: states, ...(createError !== undefined ? { createError } : {}) };
     } catch (error) {
       await this.options.dropAdmin();
       return { at, error: String((error as Error)?.message ?? error), topics: new Map() };
