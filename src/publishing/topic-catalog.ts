@@ -97,7 +97,7 @@ export class TopicCatalog {
       if (problem === undefined) continue;
       problems.push(
         problem === 'topic_missing' && report.createError !== undefined
-          ? `${TOPIC_VARIABLES[name]}: Topic ${topic} does not exist and KAFKA_CREATE_TOPICS=true could not create it (${report.createError}): grant the relay's Kafka user Create on the cluster or the topic, or create it yourself`
+          ? `${TOPIC_VARIABLES[name]}: Topic ${topic} does not exist and KAFKA_CREATE_TOPICS=true could not create it yet (${report.createError}); the relay tries again at each reading. If its Kafka user may not create topics, grant it Create, or create the topic yourself`
           : `${TOPIC_VARIABLES[name]}: ${topicUnavailable(topic, problem).message}`,
       );
     }
@@ -141,7 +141,11 @@ export class TopicCatalog {
           await this.create(admin, missing);
           for (const topic of missing) states.set(topic, await this.stateOnceServed(admin, topic));
         } catch (error) {
+          // Named in readiness; the next reading tries again with a new admin client, as after
+          // any failure (kafkajs's client can keep stale metadata after one).
           createError = classifyKafkaError(error).message;
+          await this.options.dropAdmin();
+          return { at, topics: states, createError };
         }
       }
       await this.readLimits(admin, states);
