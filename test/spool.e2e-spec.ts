@@ -90,7 +90,7 @@ describe('the spool', () => {
 
     const reader = await KafkaReader.start([topics.KAFKA_TOPIC_ORDERS]);
     try {
-      await reader.waitFor(topics.KAFKA_TOPIC_ORDERS, 200, 60_000);
+      await reader.waitForAll(topics.KAFKA_TOPIC_ORDERS, sent.map((s) => s.id!), (record) => String(record.value['id']));
       await new Promise((resolve) => setTimeout(resolve, 500));
       const figures = checkDelivery(sent, reader.records);
       process.stdout.write(`spool drain interrupted half-way: ${JSON.stringify({ ...figures, interruptedRequests: link.interrupted })}\n`);
@@ -190,7 +190,7 @@ describe('the spool', () => {
     expect(await metric('dropea_relay_spool_stalled')).toBe(0);
     const reader = await KafkaReader.start([topics.KAFKA_TOPIC_ORDERS]);
     try {
-      await reader.waitFor(topics.KAFKA_TOPIC_ORDERS, 3);
+      await reader.waitForAll(topics.KAFKA_TOPIC_ORDERS, sent.map((s) => s.id!), (record) => String(record.value['id']));
       expect(checkDelivery(sent, reader.records)).toMatchObject({ accepted: 3, lost: 0, orderViolations: 0 });
     } finally {
       await reader.stop();

@@ -326,6 +326,8 @@ export class KafkaEventPublisher
   }
 
   private getAdmin(): Promise<Admin> {
+    // After shutdown has dropped it, no reading may open a new one (its connection would outlive the app).
+    if (this.stopping) return Promise.reject(new Error('The relay is shutting down'));
     this.admin ??= this.kafka.then(async (kafka) => {
       const admin = kafka.admin({ retry: { retries: 0 } });
       await admin.connect();

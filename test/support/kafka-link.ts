@@ -9,10 +9,14 @@ const PRODUCE = 0;
  * listener (test-broker.mjs): a relay with KAFKA_BROKERS=`KafkaLink.brokers` reaches Kafka only
  * through it, because the broker advertises the proxy for that listener.
  *
- * - `cut()` is a partition seen from that relay alone: open connections are reset and new ones
- *   refused, while every other client still reaches the broker. `restore()` heals it.
- * - `interruptProduce()` lets metadata through but resets the connection on every Produce
+ * - `cut()` is a partition seen from that relay alone: open connections are closed and new ones
+ *   dropped at once, while every other client still reaches the broker. `restore()` heals it.
+ * - `interruptProduce()` lets metadata through but closes the connection on every Produce
  *   request for a while: a produce path that fails half-way through its work.
+ *
+ * Connections are closed with `destroy()`, not `resetAndDestroy()`: on Node 24 a socket reset
+ * while the other side still wrote to it was seen to leave a handle that never finished
+ * closing, which kept the test process from exiting.
  *
  * It reads the requests it forwards (size-prefixed frames, https://kafka.apache.org/protocol#protocol_common),
  * so a test can count Produce requests and see the timeout each one gave the broker.
@@ -61,7 +65,7 @@ export class KafkaLink {
 
   private accept(client: Socket): void {
     if (!this.up) {
-      client.resetAndDestroy();
+      client.destroy();
       return;
     }
     const broker = connect(PROXIED_LISTENER_PORT, '127.0.0.1');
@@ -72,10 +76,12 @@ export class KafkaLink {
     client.on('data', (chunk: Buffer) => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
-        const frame = pending.subarray(0, 4 + pending.readInt32BE(0));
+        const size = pending.readInt32BE(0);
+        const frame = pending.subarray(0, 4 + size);
         pending = pending.subarray(frame.length);
-        if (!this.forward(frame, broker)) {
-          client.resetAndDestroy();
+        // A request is never shorter than its header; anything else is not Kafka's protocol.
+        if (size < 8 || !this.forward(frame, broker)) {
+          client.destroy();
           broker.destroy();
           return;
         }
@@ -111,7 +117,7 @@ export class KafkaLink {
   }
 
   private resetAll(): void {
-    for (const socket of this.sockets) socket.resetAndDestroy();
+    for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
   }
 }

@@ -76,6 +76,23 @@ export class KafkaReader {
     }
   }
 
+  /**
+   * Waits until every record of `topic` whose `pick` is one of `wanted` has arrived (event ids,
+   * say): unlike a count, this is not fooled by duplicates, which at-least-once allows.
+   */
+  async waitForAll(topic: string, wanted: Iterable<string>, pick: (record: ReadRecord) => string, timeoutMs = 60_000): Promise<ReadRecord[]> {
+    const missing = new Set(wanted);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      this.throwViolations();
+      const found = this.records.filter((record) => record.topic === topic);
+      for (const record of found) missing.delete(pick(record));
+      if (missing.size === 0) return found;
+      if (Date.now() > deadline) throw new Error(`${missing.size} record(s) still missing on ${topic} after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   /** Disconnects. Violations found until then are still reported after the test. */
   async stop(): Promise<void> {
     await this.consumer.disconnect();
