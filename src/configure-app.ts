@@ -26,7 +26,9 @@ const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
  * its signature is checked (JsonBodyPipe parses it after the guard).
  */
 export async function createApp(config: RelayConfig): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter(serverOptions(config.http));
+  // No Express-style middleware runs in the relay (nestjs-pino's is not mounted, see
+  // logging.module.ts), so @fastify/middie and its per-request hook are left out.
+  const adapter = new FastifyAdapter({ ...serverOptions(config.http), skipMiddie: true });
   const logger = createRelayLogger(config.http.logLevel);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     bodyParser: false,
