@@ -1,3 +1,5 @@
+import { recordWebhookSpans } from './webhook-span.js';
+
 /** A started OpenTelemetry SDK; `shutdown` exports the spans still buffered. */
 export interface Tracing {
   shutdown(): Promise<void>;
@@ -30,5 +32,6 @@ export async function startTracing(env: NodeJS.ProcessEnv): Promise<Tracing | un
     ...(env['OTEL_SERVICE_NAME']?.trim() ? {} : { serviceName: 'dropea-relay' }),
   });
   sdk.start();
+  recordWebhookSpans();
   return { shutdown: () => sdk.shutdown() };
 }

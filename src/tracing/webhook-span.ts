@@ -14,6 +14,16 @@ import type { TraceContext } from '../publishing/event-publisher.js';
 /** Returns the no-op tracer until the SDK registers a provider (tracing-sdk.ts). */
 const tracer = trace.getTracer('dropea-relay');
 
+/**
+ * Off until the SDK has started (tracing-sdk.ts): with tracing off a request makes no span, not
+ * even a no-op one, and pays only for reading its own `traceparent`.
+ */
+let recording = false;
+
+export function recordWebhookSpans(): void {
+  recording = true;
+}
+
 export interface WebhookSpan {
   /** The relay's span for the request; undefined when tracing is off. */
   readonly span: Span | undefined;
@@ -28,6 +38,7 @@ export interface WebhookSpan {
  * tracing off, they carry the request's trace context unchanged (`fallback`).
  */
 export function startWebhookSpan(method: string, route: string, headers: IncomingHttpHeaders, fallback: () => TraceContext): WebhookSpan {
+  if (!recording) return { span: undefined, trace: fallback() };
   const parent = propagation.extract(ROOT_CONTEXT, headers);
   // HTTP server span attributes: https://opentelemetry.io/docs/specs/semconv/http/http-spans/
   const span = tracer.startSpan(

@@ -42,12 +42,15 @@ export function registerWebhookTelemetry(fastify: FastifyInstance, metrics: Rela
     metrics.webhookRequests.inc({ route: report.route, outcome, code });
     metrics.webhookDuration.observe({ route: report.route, outcome }, latencyMs / 1000);
     if (report.span !== undefined) endWebhookSpan(report.span, statusCode, spanAttributes(report, outcome));
+    const level = levelOf(statusCode);
+    // The line's fields are gathered only when its level is logged (LOG_LEVEL).
+    if (!logger.isLevelEnabled(level)) return;
     const rejected = statusCode >= 400 && statusCode < 500;
     if (rejected && !rejectedLines.take(code)) return;
     const fields = logFields(report, outcome, statusCode, latencyMs);
     // Who sent a refused request, to find the source of a flood; accepted ones come from Dropea.
     if (rejected) fields['client_address'] = request.ip;
-    logger[levelOf(statusCode)](fields, 'webhook');
+    logger[level](fields, 'webhook');
   };
 
   fastify.addHook('onRequest', (request, _reply, done) => {
