@@ -21,6 +21,18 @@ describe('IdTable', () => {
     expect([table.has(id(1)), table.has(id(2)), table.size]).toEqual([false, true, 1]);
   });
 
+  it('tells apart UUIDs that differ in any one hex digit', () => {
+    const base = id(1);
+    const table = new IdTable(64);
+    table.add(base, Infinity);
+    for (let at = 0; at < base.length; at++) {
+      if (base[at] === '-') continue;
+      const other = `${base.slice(0, at)}${base[at] === '0' ? '1' : '0'}${base.slice(at + 1)}`;
+      expect(table.has(other)).toBe(false);
+    }
+    expect(table.has(base)).toBe(true);
+  });
+
   it('takes ids that are not UUIDs too', () => {
     const table = new IdTable(2);
     table.add('dlq /webhooks/dropea abc', Infinity);

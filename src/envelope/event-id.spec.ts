@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { v5 as uuidv5, validate, version } from 'uuid';
 import { EVENT_ID_NAMESPACE, eventId, type EventIdentity } from './event-id.js';
 
@@ -28,6 +29,16 @@ describe('eventId', () => {
     const fields = ['dropea', 'order:status_update', '265494', 'confirmed', 'cancelled', '2025-05-29T12:14:58Z'];
     const name = JSON.stringify(fields);
     expect(eventId(base)).toBe(uuidv5(name, EVENT_ID_NAMESPACE));
+  });
+
+  it('is uuid v5 of that name for any source and entity, non-ASCII included', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), fc.integer({ min: 1 }), (source, entityId) => {
+        const name = JSON.stringify([source, 'order:status_update', String(entityId), 'confirmed', 'cancelled', '2025-05-29T12:14:58Z']);
+        expect(eventId({ ...base, source, entityId })).toBe(uuidv5(name, EVENT_ID_NAMESPACE));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it.each<[string, Partial<EventIdentity>]>([

@@ -44,7 +44,21 @@ const DAY = 86400;
 const MIN_UTC_SECONDS = daysFromCivil(0, 1, 1) * DAY;
 const MAX_UTC_SECONDS = daysFromCivil(10000, 1, 1) * DAY - 1;
 
+/**
+ * The last text parsed and its result: validation (webhooks/dto/validation-rules.ts) and
+ * `normalize` parse the same `updated_at` one after the other for every webhook.
+ * Results are never modified by their readers.
+ */
+let last: { readonly text: string; readonly result: TimeParseResult } | undefined;
+
 export function parseUpdatedAt(text: string): TimeParseResult {
+  if (last?.text === text) return last.result;
+  const result = parse(text);
+  last = { text, result };
+  return result;
+}
+
+function parse(text: string): TimeParseResult {
   const m = PATTERN.exec(text);
   if (m === null) return fail(FORMAT_HINT);
   const [, ys, mos, ds, hs, mis, ss, fraction, zulu, sign, ohs, oms] = m;

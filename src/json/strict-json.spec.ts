@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { parseStrictJson, type StrictJsonResult } from './strict-json.js';
 
 const parse = (text: string | Uint8Array, maxDepth = 32): StrictJsonResult =>
@@ -74,5 +75,34 @@ describe('parseStrictJson', () => {
 
   it.each(['{"a":1e400}', '{"a":[1,{"b":-1e309}]}', '1e999'])('refuses %s: a number beyond a double, which JSON could not write back', (text) => {
     expect(parse(text)).toEqual({ ok: false, rejection: { reason: 'number-out-of-range' } });
+  });
+
+  const reachesPrototype = (text: string): boolean => text.includes('__proto__') || text.includes('prototype');
+
+  it('parses any JSON it did not refuse exactly as JSON.parse does', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
+        const text = JSON.stringify(value);
+        fc.pre(!reachesPrototype(text));
+        expect(parse(text)).toEqual({ ok: true, value: JSON.parse(text) });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('finds a repeated name wherever it is, and names it', () => {
+    const object = fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), { minKeys: 1, maxKeys: 6 });
+    fc.assert(
+      fc.property(object, fc.nat(), fc.integer({ min: 0, max: 3 }), (members, pick, wraps) => {
+        const names = Object.keys(members);
+        const name = names[pick % names.length]!;
+        // The same name again, first in the object; then the object goes inside `wraps` arrays.
+        const repeated = `{${JSON.stringify(name)}:0,${JSON.stringify(members).slice(1)}`;
+        fc.pre(!reachesPrototype(repeated));
+        const text = '['.repeat(wraps) + repeated + ']'.repeat(wraps);
+        expect(parse(text)).toEqual({ ok: false, rejection: { reason: 'duplicate-member', name } });
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

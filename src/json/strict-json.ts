@@ -31,26 +31,83 @@ export function parseStrictJson(bytes: Uint8Array, maxDepth: number): StrictJson
   } catch {
     return reject({ reason: 'invalid-utf8' });
   }
-  // The structure is checked before JSON.parse builds anything, so a deep body costs one scan.
-  const found = scanStructure(text, maxDepth);
-  if (found?.reason === 'too-deep') return reject(found);
+  // The depth is checked before JSON.parse builds anything, so a deep body costs one scan.
+  const members = countMembers(text, maxDepth);
+  if (members < 0) return reject({ reason: 'too-deep', maxDepth });
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     return reject({ reason: 'invalid-json' });
   }
-  if (found !== undefined) return reject(found);
+  const walk = { keys: 0, suspect: false, nonFinite: false };
+  inspect(value, false, walk);
+  // JSON.parse keeps one key per repeated name, so fewer keys than names in the text means a
+  // repeat. Only then, or with a forbidden name, is the text scanned again to name it.
+  if (walk.suspect || walk.keys !== members) {
+    const found = scanStructure(text, maxDepth);
+    if (found !== undefined) return reject(found);
+  }
   // 1e400 parses to Infinity, which JSON cannot write back: the envelope's copy of the body
   // would say null where the sender said a number (RFC 7493 §2.2 keeps numbers to doubles).
-  return hasNonFiniteNumber(value) ? reject({ reason: 'number-out-of-range' }) : { ok: true, value };
+  return walk.nonFinite ? reject({ reason: 'number-out-of-range' }) : { ok: true, value };
 }
 
-/** Recursive, which is safe: the scan has bounded the depth. */
-function hasNonFiniteNumber(value: unknown): boolean {
-  if (typeof value === 'number') return !Number.isFinite(value);
-  if (typeof value !== 'object' || value === null) return false;
-  return Object.values(value).some(hasNonFiniteNumber);
+/**
+ * Counts the parsed value's keys, and notes a non-finite number and a name that reaches a
+ * prototype. Recursive, which is safe: countMembers has bounded the depth.
+ */
+function inspect(value: unknown, inConstructor: boolean, walk: { keys: number; suspect: boolean; nonFinite: boolean }): void {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) walk.nonFinite = true;
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) {
+    for (const item of value) inspect(item, false, walk);
+    return;
+  }
+  const names = Object.keys(value);
+  walk.keys += names.length;
+  for (const name of names) {
+    if (name === '__proto__' || (inConstructor && name === 'prototype')) walk.suspect = true;
+    inspect((value as Record<string, unknown>)[name], name === 'constructor', walk);
+  }
+}
+
+/**
+ * How many member names the text holds, or -1 when it nests deeper than `maxDepth`: one pass
+ * over the characters that builds nothing. It trusts nothing: on malformed text its count is
+ * meaningless, and JSON.parse refuses that text anyway.
+ */
+function countMembers(text: string, maxDepth: number): number {
+  // objects[d] is 1 when nesting level d is an object (levels past maxDepth are refused).
+  const objects = new Uint8Array(maxDepth + 1);
+  let depth = 0;
+  let expectName = false;
+  let members = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      let end = i + 1;
+      while (end < text.length && text.charCodeAt(end) !== QUOTE) end += text.charCodeAt(end) === BACKSLASH ? 2 : 1;
+      if (expectName) {
+        members++;
+        expectName = false;
+      }
+      i = end;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (depth === maxDepth) return -1;
+      objects[++depth] = c === 0x7b ? 1 : 0;
+      expectName = c === 0x7b;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      if (depth > 0) depth--;
+      expectName = false;
+    } else if (c === 0x2c /* , */) {
+      expectName = objects[depth] === 1;
+    }
+  }
+  return members;
 }
 
 function reject(rejection: JsonRejection): StrictJsonResult {
@@ -72,9 +129,9 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
 /**
- * One pass over the text with an explicit stack (no recursion, so any depth is safe to scan).
- * It trusts nothing: on malformed text it may stop early or find nothing, and JSON.parse then
- * has the last word.
+ * Finds which name is repeated or forbidden: one pass over the text with an explicit stack (no
+ * recursion, so any depth is safe to scan). Run only when countMembers and the parsed value
+ * disagree, or a forbidden name was parsed.
  */
 function scanStructure(text: string, maxDepth: number): JsonRejection | undefined {
   const stack: Frame[] = [];

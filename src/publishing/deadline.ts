@@ -1,8 +1,3 @@
-/**
- * Resolves like `work`, or rejects with `onTimeout()` once `ms` have passed. The work goes on
- * regardless (a produce request cannot be recalled); its late failure is observed here so it
- * never surfaces as an unhandled rejection.
- */
 /** Waits for `work` to settle, but no longer than `ms`; never rejects. */
 export async function settledWithin(work: Promise<unknown> | undefined, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -11,11 +6,24 @@ export async function settledWithin(work: Promise<unknown> | undefined, ms: numb
   clearTimeout(timer);
 }
 
+/**
+ * Resolves like `work`, or rejects with `onTimeout()` once `ms` have passed. The work goes on
+ * regardless (a produce request cannot be recalled); its late failure is observed here (a
+ * promise that has already settled ignores it), so it never surfaces as an unhandled rejection.
+ */
 export function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  work.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
+  // One promise and one timer per call (it runs for every webhook), rather than a race of two.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
