@@ -24,6 +24,8 @@ const positive = (name) => (text) => {
   return value;
 };
 
+export const TARGETS = ['relay', 'reference', 'ceiling'];
+
 const OPTIONS = {
   connections: { default: '1,16,64,256', help: 'connection counts of the closed-loop phases', parse: (text) => text.split(',').map((part) => positiveInt('connections')(part.trim())) },
   duration: { default: '10', help: 'seconds measured per connection phase', parse: positive('duration') },
@@ -33,14 +35,16 @@ const OPTIONS = {
   'rate-duration': { default: '20', help: 'seconds measured in the fixed-rate phase', parse: positive('rate-duration') },
   'rate-connections': { default: '64', help: 'connections of the fixed-rate phase', parse: positiveInt('rate-connections') },
   targets: {
-    default: 'relay,ceiling',
-    help: 'relay, ceiling, or both',
+    default: 'relay,reference,ceiling',
+    help: 'any of relay, reference (bench/reference-relay.mjs), ceiling',
     parse: (text) => {
       const targets = text.split(',').map((part) => part.trim());
-      for (const target of targets) if (!['relay', 'ceiling'].includes(target)) throw new Error(`--targets: unknown target '${target}'`);
-      return targets;
+      for (const target of targets) if (!TARGETS.includes(target)) throw new Error(`--targets: unknown target '${target}' (${TARGETS.join(', ')})`);
+      if (new Set(targets).size !== targets.length) throw new Error(`--targets: a target twice in '${text}'`);
+      return TARGETS.filter((target) => targets.includes(target));
     },
   },
+  rounds: { default: '3', help: 'fresh runs of the relay and of the reference each, alternated; the table shows their medians', parse: positiveInt('rounds') },
   entities: { default: '10000', help: 'distinct entity ids the requests cycle over', parse: positiveInt('entities') },
   'incidence-share': {
     default: '0.2',
@@ -59,7 +63,12 @@ const OPTIONS = {
   'soak-max-seconds': { default: '1800', help: 'stop the soak after this long whatever was sent', parse: positive('soak-max-seconds') },
   'kafka-port': { default: '29092', help: 'the bench broker port (KAFKA_LOCAL_PORT for scripts/kafka)', parse: positiveInt('kafka-port') },
   'kafka-controller-port': { default: '29093', help: 'its controller port', parse: positiveInt('kafka-controller-port') },
-  'relay-env': { default: [], multiple: true, help: 'NAME=VALUE for the relay process (repeatable), e.g. a publisher setting', parse: (list) => list.map(parseAssignment) },
+  'relay-env': {
+    default: [],
+    multiple: true,
+    help: 'NAME=VALUE for the relay and the reference processes (repeatable), e.g. KAFKA_BATCH_LINGER_MS, which both read',
+    parse: (list) => list.map(parseAssignment),
+  },
   'results-dir': { default: 'bench/results', help: 'where the JSON result goes', parse: (text) => text },
   'skip-build': { boolean: true, help: 'do not run npm run build (use the dist/ there is)' },
   'skip-verify': { boolean: true, help: 'do not read the topics back' },

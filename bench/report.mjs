@@ -29,40 +29,60 @@ const HEADERS = [
   'phase',
   'target',
   'req/s',
+  'req/s by round',
+  'relay ÷ reference',
   'relay ÷ ceiling',
   'p50 ms',
   'p90 ms',
   'p99 ms',
   'errors',
   'non-2xx',
+  'lost',
   'server peak RSS MB',
   'server CPU %',
   'load gen CPU %',
   'broker CPU %',
 ];
-const RIGHT_ALIGNED = new Set([2, 3, 4, 5, 6, 9, 10, 11, 12]);
+const RIGHT_ALIGNED = new Set([2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15]);
+const TARGET_NAMES = { relay: 'relay', reference: 'reference', ceiling: 'http ceiling' };
+const ratio = (value) => (value === null || value === undefined ? '' : value.toFixed(2));
+
+function byRoundCell(phase, target) {
+  const loads = phase.rounds?.[target];
+  if (!loads || loads.length < 2) return '';
+  return loads.map((load) => integer(load?.requestsPerSecond)).join('; ');
+}
+
+// Acknowledged (202) in the phase's measured windows but not found in Kafka; only for the
+// targets that publish, and only when the read-back ran (older results: not per phase).
+function lostCell(load) {
+  return load.readBack ? integer(load.readBack.lost) : '';
+}
 
 function phaseRows(result) {
   const rows = [];
   for (const phase of result.phases ?? []) {
-    for (const target of ['relay', 'ceiling']) {
+    for (const target of ['relay', 'reference', 'ceiling']) {
       const load = phase[target];
       if (!load) continue;
       const resources = load.resources ?? {};
       rows.push([
         phase.name,
-        target === 'relay' ? 'relay' : 'http ceiling',
+        TARGET_NAMES[target],
         integer(load.requestsPerSecond),
-        target === 'relay' && phase.ratio !== null && phase.ratio !== undefined ? phase.ratio.toFixed(2) : '',
+        byRoundCell(phase, target),
+        target === 'relay' ? ratio(phase.referenceRatio) : '',
+        target === 'relay' ? ratio(phase.ratio) : '',
         ms(load.latencyMs?.p50),
         ms(load.latencyMs?.p90),
         ms(load.latencyMs?.p99),
         errorsCell(load),
         non2xxCell(load),
+        lostCell(load),
         oneDecimal(resources.server?.peakRssMb),
         oneDecimal(resources.server?.cpuPercent),
         oneDecimal(resources.loadgen?.cpuPercent),
-        target === 'relay' ? oneDecimal(resources.broker?.cpuPercent) : '',
+        target === 'ceiling' ? '' : oneDecimal(resources.broker?.cpuPercent),
       ]);
     }
   }
@@ -93,14 +113,61 @@ function producerLine(pp) {
   return line;
 }
 
-function verificationLine(v) {
+function verificationLine(v, who) {
   if (!v) return null;
-  if (v.error) return `Read back: failed (${v.error})`;
+  const label = who ? `Read back from Kafka, ${who}` : 'Read back from Kafka';
+  if (v.error) return `${label}: failed (${v.error})`;
   return (
-    `Read back from Kafka: ${integer(v.accepted)} answered 202, ${integer(v.found)} found, ${integer(v.missing)} missing, ` +
+    `${label}: ${integer(v.accepted)} answered 202, ${integer(v.found)} found, ${integer(v.missing)} missing (lost), ` +
     `${integer(v.orderViolations)} order violations (per key), ${integer(v.duplicates)} duplicates, ${integer(v.mismatched)} mismatched; ` +
     `${integer(v.notAnsweredButInKafka)} more records whose answer was not seen (in flight when a phase ended); dead letters ${integer(v.dlqRecords)}` +
     `${v.ok ? '' : ' — CHECK FAILED'}`
+  );
+}
+
+/** One line per target that publishes; older results have one verification, of the relay. */
+function verificationLines(result) {
+  const v = result.verification;
+  if (!v) return [];
+  if ('accepted' in v || 'error' in v) return [verificationLine(v)];
+  const rounds = result.rounds ?? 1;
+  return Object.entries(v).map(([target, one]) => verificationLine(one, `${TARGET_NAMES[target] ?? target}${rounds > 1 ? `, all ${rounds} rounds` : ''}`));
+}
+
+function exitLines(result) {
+  if (result.relay?.exit) {
+    const exit = result.relay.exit;
+    return [`Relay stopped with SIGTERM: exit ${exit.code ?? exit.signal}${exit.killed ? ' (had to be killed)' : ''}`];
+  }
+  const lines = [];
+  for (const target of ['relay', 'reference']) {
+    const records = result.servers?.[target];
+    if (!records?.length) continue;
+    const exits = records.map(({ exit }) => (exit ? `${exit.code ?? exit.signal}${exit.killed ? ' (killed)' : ''}` : '?'));
+    const name = target === 'relay' ? 'Relay' : 'Reference relay';
+    lines.push(`${name} stopped with SIGTERM: exit ${exits.join(', ')}${records.length > 1 ? ` (rounds 1–${records.length})` : ''}`);
+  }
+  return lines;
+}
+
+function roundsLine(result) {
+  const rounds = result.rounds ?? 1;
+  const alternated = (result.targets ?? []).filter((target) => target === 'relay' || target === 'reference');
+  if (rounds < 2 || alternated.length === 0 || !result.phases?.length) return null;
+  return (
+    `${alternated.map((target) => TARGET_NAMES[target]).join(' and ')}: ${rounds} rounds each${alternated.length > 1 ? ', alternated' : ''}, every round a fresh process; ` +
+    `req/s, latencies, RSS and CPU are the medians of the rounds, errors, non-2xx and lost their totals` +
+    `${result.targets.includes('ceiling') ? '; the http ceiling ran once' : ''}`
+  );
+}
+
+function runtimeLine(result) {
+  const runtime = result.serverRuntime;
+  if (!runtime) return null;
+  const publishing = (result.targets ?? []).filter((target) => target === 'relay' || target === 'reference').map((target) => TARGET_NAMES[target]);
+  return (
+    `Servers ran on Node ${runtime.node} (the bench's own node, ${runtime.execPath})` +
+    (publishing.length > 0 ? `; NODE_OPTIONS=${runtime.nodeOptions} for the ${publishing.join(' and the ')}` : '')
   );
 }
 
@@ -124,11 +191,12 @@ function soakSummary(soak) {
 }
 
 function footer(result) {
-  const lines = [producerLine(result.producerPerformance), verificationLine(result.verification)];
-  if (result.relay?.exit) lines.push(`Relay stopped with SIGTERM: exit ${result.relay.exit.code ?? result.relay.exit.signal}${result.relay.exit.killed ? ' (had to be killed)' : ''}`);
-  const signedDuringLoad = (result.phases ?? []).flatMap((phase) => [phase.relay, phase.ceiling]).reduce((sum, load) => sum + (load?.signedDuringLoad ?? 0), 0);
+  const lines = [roundsLine(result), producerLine(result.producerPerformance), ...verificationLines(result), ...exitLines(result)];
+  const signedDuringLoad = (result.phases ?? [])
+    .flatMap((phase) => [phase.relay, phase.reference, phase.ceiling])
+    .reduce((sum, load) => sum + (load?.signedDuringLoad ?? 0), 0);
   if (signedDuringLoad > 0) lines.push(`Requests signed during measured load, beyond the pre-signed pool: ${integer(signedDuringLoad)}`);
-  lines.push(machineLine(result.machine));
+  lines.push(machineLine(result.machine), runtimeLine(result));
   if (result.aborted) lines.push(`ABORTED: ${result.aborted}`);
   return lines.filter(Boolean);
 }

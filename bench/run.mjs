@@ -1,7 +1,12 @@
-// npm run bench [-- options]: the relay's throughput and latency under load, beside the two
-// ceilings it cannot beat on this machine (a bare Fastify server, Kafka's own producer), with a
-// read-back check that every acknowledged webhook is in Kafka in per-key order.
-// See docs/benchmarks.md. Everything it starts, it stops, also on failure and Ctrl-C.
+// npm run bench [-- options]: the relay's throughput and latency under load, beside a reference
+// relay (bench/reference-relay.mjs: bare Fastify + kafkajs doing the least the relay must do, the
+// yardstick for the relay's own overhead) and the two ceilings neither can beat on this machine
+// (a bare Fastify server, Kafka's own producer). The relay and the reference run --rounds times
+// each, alternated (relay, reference, relay, ...), every round a fresh process; the table shows
+// the medians of the rounds and the result file keeps every round. Afterwards it reads the
+// topics of both back and checks that every acknowledged webhook of every round is in Kafka, in
+// per-key order. See docs/benchmarks.md. Everything it starts, it stops, also on failure and
+// Ctrl-C.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -17,6 +22,7 @@ import { parseOptions, usage } from './options.mjs';
 import { PayloadSequence } from './payloads.mjs';
 import { freePort, killAllNow, runChecked, startProcess, waitForHttp } from './processes.mjs';
 import { renderMarkdown, renderText } from './report.mjs';
+import { Segments, combineRounds } from './rounds.mjs';
 import { Sampler, bytesToMb, readProcess, round } from './sampler.mjs';
 import { AcceptedLog, verifyTopics } from './verify.mjs';
 
@@ -71,6 +77,11 @@ function onSignal(name) {
   process.exit(130);
 }
 process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+// kafkajs 2.2.4 (the read-back's consumer) arms a negative timer when idle; Node 24 warns of it,
+// harmlessly (src/logging/process-warnings.ts). Other warnings are printed.
+process.removeAllListeners('warning').on('warning', (warning) => {
+  if (warning.name !== 'TimeoutNegativeWarning') say(`${warning.name}: ${warning.message}`);
+});
 
 // ---- plan ----
 
@@ -94,9 +105,15 @@ function buildPlan(options) {
   return phases;
 }
 
+/** Seconds of load: each target's warm-up and phases, once per round (the ceiling runs once). */
 function plannedLoadSeconds(options, plan, targets) {
-  const perTarget = options.initialWarmup + plan.reduce((sum, phase) => sum + options.warmup + phase.seconds, 0);
-  return perTarget * targets.length;
+  const perRun = options.initialWarmup + plan.reduce((sum, phase) => sum + options.warmup + phase.seconds, 0);
+  return perRun * serverRuns(options, targets);
+}
+
+/** How many times a server is started and loaded: relay and reference once per round, the ceiling once. */
+function serverRuns(options, targets) {
+  return targets.filter((target) => target !== 'ceiling').length * options.rounds + (targets.includes('ceiling') ? 1 : 0);
 }
 
 function basicIsoStamp(date) {
@@ -140,17 +157,22 @@ function prepareFor(payloads, phase, seconds, fastestRate) {
   payloads.prepare(Math.min(wanted, MAX_PREPARED));
 }
 
-async function runPhases({ target, url, serverPid, brokerPid, payloads, onAccepted, plan, options, phases }) {
+/**
+ * The warm-up and every phase of the plan on one server process: one load per phase. The
+ * request numbers each measured phase used go into `segments` under `segmentKey(i)`.
+ */
+async function runPhases({ label, url, serverPid, brokerPid, payloads, onAccepted, plan, options, segments, segmentKey, fastestBefore = 0 }) {
   const sampler = new Sampler({ server: serverPid, loadgen: 'self', broker: brokerPid, machine: 'system' }).start();
   const common = { url, timeoutSeconds: options.timeout, payloads, onAccepted, signal };
-  let fastest = 0;
+  const loads = [];
+  let fastest = fastestBefore; // the fastest req/s of this target's earlier rounds, if any
   try {
     if (options.initialWarmup > 0) {
       const warm = { connections: 64, overallRate: null };
       prepareFor(payloads, warm, options.initialWarmup, fastest);
       const load = await runLoad({ ...common, connections: 64, seconds: options.initialWarmup });
       fastest = Math.max(fastest, load.requestsPerSecond);
-      say(`${target} warm-up: ${load.requestsPerSecond} req/s at 64 connections for ${options.initialWarmup} s`);
+      say(`${label} warm-up: ${load.requestsPerSecond} req/s at 64 connections for ${options.initialWarmup} s`);
     }
     for (const [i, phase] of plan.entries()) {
       prepareFor(payloads, phase, options.warmup + phase.seconds, fastest);
@@ -162,24 +184,39 @@ async function runPhases({ target, url, serverPid, brokerPid, payloads, onAccept
           : runLoad({ ...common, ...shape, seconds });
       if (options.warmup > 0) await drive(options.warmup);
       const signedBefore = payloads.signedDuringLoad;
+      const firstSeq = payloads.nextSeq;
       const window = sampler.window();
       const load = await drive(phase.seconds);
-      load.resources = describeResources(window.end(), `${target} ${phase.name}`);
+      load.resources = describeResources(window.end(), `${label} ${phase.name}`);
       load.signedDuringLoad = payloads.signedDuringLoad - signedBefore;
+      segments?.add(segmentKey(i), firstSeq, payloads.nextSeq);
       fastest = Math.max(fastest, load.requestsPerSecond);
-      phases[i][target] = load;
-      say(summaryLine(target, phase.name, load));
+      loads.push(load);
+      say(summaryLine(label, phase.name, load));
     }
   } finally {
     sampler.stop();
     payloads.discardPrepared();
   }
+  return loads;
 }
 
 // ---- the relay ----
 
 const RELAY_NODE_OPTIONS = '--max-semi-space-size=8';
 
+/** Topics of one target: each has its own, shared by its rounds. */
+function targetTopics(runId, target) {
+  const prefix = target === 'relay' ? `bench.${runId}` : `bench.${runId}.${target}`;
+  return target === 'relay'
+    ? { orders: `${prefix}.orders`, incidences: `${prefix}.incidences`, dlq: `${prefix}.dlq` }
+    : { orders: `${prefix}.orders`, incidences: `${prefix}.incidences` }; // the reference has no dead letters
+}
+
+/**
+ * The environment of the relay, and of the reference relay, which reads the same variables
+ * (those it has a use for) and runs with the same NODE_OPTIONS: --relay-env reaches both.
+ */
 function relayEnvironment(options, port, broker, topics) {
   return {
     ...process.env,
@@ -189,7 +226,7 @@ function relayEnvironment(options, port, broker, topics) {
     KAFKA_CREATE_TOPICS: 'true',
     KAFKA_TOPIC_ORDERS: topics.orders,
     KAFKA_TOPIC_INCIDENCES: topics.incidences,
-    KAFKA_TOPIC_DLQ: topics.dlq,
+    ...(topics.dlq ? { KAFKA_TOPIC_DLQ: topics.dlq } : {}),
     DROPEA_SIGNATURE_MODE: 'required',
     DROPEA_API_KEYS: BENCH_KEY,
     LOG_LEVEL: 'warn',
@@ -199,6 +236,12 @@ function relayEnvironment(options, port, broker, topics) {
     ...Object.fromEntries(options.relayEnv),
   };
 }
+
+const SERVER_SCRIPTS = {
+  relay: ['dist', 'main.js'],
+  reference: ['bench', 'reference-relay.mjs'],
+};
+const TARGET_NAMES = { relay: 'relay', reference: 'reference', ceiling: 'http ceiling' };
 
 async function startServer(name, args, env) {
   const port = Number(env.PORT);
@@ -275,6 +318,16 @@ async function runSoak({ relay, brokerPid, payloads, accepted, options, result }
 
 // ---- main ----
 
+/** Stops a server of a round and records how it ended (exit 0 expected of the relay and the reference). */
+async function stopServer(handle, record, name) {
+  await handle.stop();
+  const exit = handle.server.stopped;
+  record.exit = exit ? { code: exit.code, signal: exit.signal, killed: exit.killed } : null;
+  record.log = handle.server.log().slice(-40);
+  if (record.log.length > 0 && name !== 'http ceiling') say(`${name} printed ${record.log.length} line(s) (kept in the result file)`);
+  return exit?.code === 0;
+}
+
 async function main() {
   let options;
   try {
@@ -294,18 +347,26 @@ async function main() {
   const soakMode = options.soak > 0;
   const targets = soakMode ? ['relay'] : options.targets;
   const plan = soakMode ? [] : buildPlan(options);
+  const kafkaTargets = targets.filter((target) => target === 'relay' || target === 'reference');
+  const rounds = soakMode ? 1 : options.rounds;
   const useRelay = targets.includes('relay');
   const useProducerPerf = !soakMode && options.producerRecords > 0;
-  const useKafka = useRelay || useProducerPerf;
+  const useKafka = kafkaTargets.length > 0 || useProducerPerf;
   const resultsDir = isAbsolute(options.resultsDir) ? options.resultsDir : join(repoRoot, options.resultsDir);
   const resultFile = join(resultsDir, `${stamp}.json`);
-  const topics = {
-    orders: `bench.${runId}.orders`,
-    incidences: `bench.${runId}.incidences`,
-    dlq: `bench.${runId}.dlq`,
-    producer: `bench.${runId}.producer-perf`,
-  };
-  const phases = plan.map((phase) => ({ ...phase, warmupSeconds: options.warmup, relay: null, ceiling: null, ratio: null }));
+  const topics = Object.fromEntries(kafkaTargets.map((target) => [target, targetTopics(runId, target)]));
+  if (useProducerPerf) topics.producer = `bench.${runId}.producer-perf`;
+  const allTopics = Object.values(topics).flatMap((entry) => (typeof entry === 'string' ? [entry] : Object.values(entry)));
+  const phases = plan.map((phase) => ({
+    ...phase,
+    warmupSeconds: options.warmup,
+    relay: null,
+    reference: null,
+    ceiling: null,
+    ratio: null,
+    referenceRatio: null,
+    rounds: {},
+  }));
   const result = {
     runId,
     startedAt: startedAt.toISOString(),
@@ -313,15 +374,42 @@ async function main() {
     options,
     mode: soakMode ? 'soak' : 'phases',
     targets,
+    rounds,
     topics,
+    // The servers run on the bench's own node (process.execPath), with these NODE_OPTIONS.
+    serverRuntime: {
+      node: process.version,
+      execPath: process.execPath,
+      nodeOptions: Object.fromEntries(options.relayEnv).NODE_OPTIONS ?? RELAY_NODE_OPTIONS,
+    },
     phases,
+    servers: {},
+    verification: {},
+    payloads: {},
   };
   let failed = false;
 
-  // Bounded in time whatever happens: the planned load plus generous room for the rest.
-  const budgetSeconds = soakMode ? options.soakMaxSeconds + 600 : plannedLoadSeconds(options, plan, targets) + 300;
+  // Bounded in time whatever happens: the planned load plus generous room for the rest (server
+  // starts, the build, the broker, each read-back, ProducerPerformance).
+  const budgetSeconds = soakMode
+    ? options.soakMaxSeconds + 600
+    : plannedLoadSeconds(options, plan, targets) + 300 + 30 * serverRuns(options, targets) + 120 * Math.max(0, kafkaTargets.length - 1);
   const budget = setTimeout(() => controller.abort(new Error(`time budget of ${budgetSeconds} s exceeded`)), budgetSeconds * 1000);
   budget.unref();
+
+  // Per relay target, across its rounds: what was acknowledged, the requests, which request
+  // numbers each measured phase used, and the loads (per round, one per phase).
+  const state = Object.fromEntries(
+    kafkaTargets.map((target) => [
+      target,
+      {
+        accepted: new AcceptedLog(),
+        payloads: new PayloadSequence({ key: BENCH_KEY, entities: options.entities, incidenceShare: options.incidenceShare }),
+        segments: new Segments(),
+        loads: [], // per round, one load per phase
+      },
+    ]),
+  );
 
   const broker = new KafkaBroker({ repoRoot, port: options.kafkaPort, controllerPort: options.kafkaControllerPort });
   try {
@@ -346,60 +434,81 @@ async function main() {
     let deleteRunTopics = async () => {};
     if (useKafka && !options.keepTopics) {
       deleteRunTopics = onCleanup('delete the run\'s topics', async () => {
-        const deleted = await deleteTopics(broker.bootstrap, Object.values(topics));
+        const deleted = await deleteTopics(broker.bootstrap, allTopics);
         if (deleted.length > 0) say(`deleted ${deleted.length} topics`);
       });
     }
-    result.payloads = {};
 
-    // 2. The relay, as production runs it.
-    if (useRelay) {
-      signal.throwIfAborted();
-      const accepted = new AcceptedLog();
-      const payloads = new PayloadSequence({ key: BENCH_KEY, entities: options.entities, incidenceShare: options.incidenceShare });
-      const port = await freePort();
-      const relay = await startServer('relay', [join(repoRoot, 'dist', 'main.js')], relayEnvironment(options, port, broker, topics));
-      say(`relay ready on ${relay.url} (pid ${relay.server.pid}), topics bench.${runId}.*`);
-      const onAccepted = (id, seq, sentAt, answeredAt) => accepted.add(id, seq, sentAt, answeredAt);
-      try {
-        if (soakMode) {
-          await runSoak({ relay, brokerPid, payloads, accepted, options, result });
-        } else {
-          await runPhases({ target: 'relay', url: relay.url, serverPid: relay.server.pid, brokerPid, payloads, onAccepted, plan, options, phases });
-        }
-      } finally {
-        await relay.stop();
-        const exit = relay.server.stopped;
-        result.relay = { exit: exit ? { code: exit.code, signal: exit.signal, killed: exit.killed } : null, log: relay.server.log().slice(-40) };
-        if (exit?.code !== 0) {
-          failed = true;
-          say(`relay exit after SIGTERM: ${JSON.stringify(exit)}`);
-        }
-        if (result.relay.log.length > 0) say(`relay printed ${result.relay.log.length} line(s) at LOG_LEVEL=warn (kept in the result file)`);
-        result.payloads.relay = payloads.stats();
-      }
-
-      if (!options.skipVerify) {
+    // 2. The relay, as production runs it, and the reference relay: `rounds` fresh processes
+    //    each, alternated (state, above: one payload sequence and one set of topics per target,
+    //    so request numbers, and the k of each entity, keep growing from round to round).
+    for (const target of kafkaTargets) result.servers[target] = [];
+    for (let r = 0; r < rounds; r++) {
+      for (const target of kafkaTargets) {
         signal.throwIfAborted();
-        say(`reading ${accepted.size} acknowledged events back from Kafka`);
-        result.verification = await verifyTopics({
-          bootstrap: broker.bootstrap,
-          topics: { orders: topics.orders, incidences: topics.incidences, dlq: topics.dlq },
-          accepted,
-          describe: (seq) => payloads.describe(seq),
-          timeoutMs: 120_000 + Math.ceil(accepted.size / 2),
-          groupId: `bench-verify-${runId}`,
-        });
-        if (!result.verification.ok) failed = true;
-        const v = result.verification;
-        say(`read back ${v.recordsRead} records in ${v.seconds} s: ${v.found} of ${v.accepted} found, ${v.missing} missing, ${v.orderViolations} order violations`);
+        const { accepted, payloads, segments, loads } = state[target];
+        const name = TARGET_NAMES[target];
+        const label = rounds > 1 ? `${name} (round ${r + 1}/${rounds})` : name;
+        const port = await freePort();
+        const handle = await startServer(name, [join(repoRoot, ...SERVER_SCRIPTS[target])], relayEnvironment(options, port, broker, topics[target]));
+        say(`${label} ready on ${handle.url} (pid ${handle.server.pid}), topics ${topics[target].orders.replace(/\.orders$/, '.*')}`);
+        const record = { round: r + 1, pid: handle.server.pid };
+        result.servers[target].push(record);
+        const onAccepted = (id, seq, sentAt, answeredAt) => accepted.add(id, seq, sentAt, answeredAt);
+        try {
+          if (soakMode) {
+            await runSoak({ relay: handle, brokerPid, payloads, accepted, options, result });
+          } else {
+            const segmentKey = (i) => `${r}/${i}`;
+            const fastestBefore = Math.max(0, ...loads.flat().map((load) => load?.requestsPerSecond ?? 0));
+            loads[r] = await runPhases({ label, url: handle.url, serverPid: handle.server.pid, brokerPid, payloads, onAccepted, plan, options, segments, segmentKey, fastestBefore });
+          }
+        } finally {
+          if (!(await stopServer(handle, record, label))) {
+            failed = true;
+            say(`${label} exit after SIGTERM: ${JSON.stringify(record.exit)}`);
+          }
+        }
+      }
+    }
+    for (const target of kafkaTargets) result.payloads[target] = state[target].payloads.stats();
+
+    // 3. Read every target's topics back: each acknowledged webhook of each round.
+    if (!options.skipVerify) {
+      for (const target of kafkaTargets) {
+        signal.throwIfAborted();
+        const { accepted, payloads, segments } = state[target];
+        say(`reading ${accepted.size} acknowledged events of the ${TARGET_NAMES[target]} back from Kafka`);
+        let verification;
+        try {
+          verification = await verifyTopics({
+            bootstrap: broker.bootstrap,
+            topics: topics[target],
+            accepted,
+            describe: (seq) => payloads.describe(seq),
+            timeoutMs: 120_000 + Math.ceil(accepted.size / 2),
+            groupId: `bench-verify-${runId}-${target}`,
+            groupOf: (seq) => segments.labelOf(seq),
+          });
+        } catch (error) {
+          if (signal.aborted) throw error;
+          verification = { ok: false, error: error.message };
+        }
+        result.verification[target] = verification;
+        if (!verification.ok) failed = true;
+        const v = verification;
+        say(
+          v.error
+            ? `read-back of the ${TARGET_NAMES[target]} failed: ${v.error}`
+            : `${TARGET_NAMES[target]}: read back ${v.recordsRead} records in ${v.seconds} s: ${v.found} of ${v.accepted} found, ${v.missing} missing, ${v.orderViolations} order violations`,
+        );
       }
     }
 
-    // 3. Kafka's own producer ceiling, records the size of a relay envelope.
+    // 4. Kafka's own producer ceiling, records the size of a relay envelope.
     if (useProducerPerf) {
       signal.throwIfAborted();
-      const recordSize = result.verification?.valueBytes?.mean ?? DEFAULT_RECORD_SIZE;
+      const recordSize = result.verification.relay?.valueBytes?.mean ?? result.verification.reference?.valueBytes?.mean ?? DEFAULT_RECORD_SIZE;
       say(`ProducerPerformance: ${options.producerRecords} records of ${recordSize} bytes`);
       result.producerPerformance = await measureProducerCeiling(broker, {
         topic: topics.producer,
@@ -416,22 +525,22 @@ async function main() {
     await deleteRunTopics();
     await stopBroker();
 
-    // 4. The HTTP ceiling, same phases, same payloads.
+    // 5. The HTTP ceiling, same phases, same payloads; once.
     if (targets.includes('ceiling') && !soakMode) {
       signal.throwIfAborted();
       const payloads = new PayloadSequence({ key: BENCH_KEY, entities: options.entities, incidenceShare: options.incidenceShare });
       const port = await freePort();
       const ceiling = await startServer('http ceiling', [join(repoRoot, 'bench', 'ceiling-server.mjs')], { ...process.env, PORT: String(port), HOST: '127.0.0.1' });
       say(`http ceiling ready on ${ceiling.url} (pid ${ceiling.server.pid})`);
+      const record = { round: 1, pid: ceiling.server.pid };
+      result.servers.ceiling = [record];
       try {
-        await runPhases({ target: 'ceiling', url: ceiling.url, serverPid: ceiling.server.pid, payloads, onAccepted: () => {}, plan, options, phases });
+        const loads = await runPhases({ label: 'http ceiling', url: ceiling.url, serverPid: ceiling.server.pid, payloads, onAccepted: () => {}, plan, options });
+        for (const [i, phase] of phases.entries()) phase.rounds.ceiling = [loads[i] ?? null];
       } finally {
-        await ceiling.stop();
+        await stopServer(ceiling, record, 'http ceiling');
         result.payloads.ceiling = payloads.stats();
       }
-    }
-    for (const phase of phases) {
-      if (phase.relay && phase.ceiling?.requestsPerSecond) phase.ratio = round(phase.relay.requestsPerSecond / phase.ceiling.requestsPerSecond, 3);
     }
   } catch (error) {
     failed = true;
@@ -442,10 +551,51 @@ async function main() {
     clearTimeout(budget);
   }
 
+  // The rounds' loads, and what each phase's measured window lost, per target.
+  for (const target of kafkaTargets) {
+    const byGroup = result.verification[target]?.byGroup;
+    for (const [i, phase] of phases.entries()) {
+      phase.rounds[target] = state[target].loads.map((loads, r) => {
+        const load = loads?.[i];
+        if (load && byGroup) {
+          const group = byGroup[`${r}/${i}`] ?? { accepted: 0, missing: 0 };
+          load.readBack = { accepted: group.accepted, lost: group.missing };
+        }
+        return load ?? null;
+      });
+    }
+  }
+
+  // Medians of the rounds, per phase and target, and the ratios between them.
+  for (const phase of phases) {
+    for (const target of ['relay', 'reference', 'ceiling']) {
+      const loads = phase.rounds[target];
+      if (!loads) continue;
+      phase[target] = combineRounds(loads);
+      const read = loads.filter((load) => load?.readBack);
+      if (phase[target] && read.length > 0) {
+        phase[target].readBack = {
+          accepted: read.reduce((sum, load) => sum + load.readBack.accepted, 0),
+          lost: read.reduce((sum, load) => sum + load.readBack.lost, 0),
+        };
+      }
+    }
+    const rate = (target) => phase[target]?.requestsPerSecond;
+    if (rate('relay') && rate('ceiling')) phase.ratio = round(rate('relay') / rate('ceiling'), 3);
+    if (rate('relay') && rate('reference')) {
+      phase.referenceRatio = round(rate('relay') / rate('reference'), 3);
+      // Round by round (relay round n against reference round n, run one after the other).
+      phase.referenceRatioByRound = (phase.rounds.relay ?? []).map((load, r) => {
+        const other = phase.rounds.reference?.[r];
+        return load?.requestsPerSecond && other?.requestsPerSecond ? round(load.requestsPerSecond / other.requestsPerSecond, 3) : null;
+      });
+    }
+  }
+
   const finishedAt = new Date();
   result.finishedAt = finishedAt.toISOString();
   result.durationSeconds = round((finishedAt - startedAt) / 1000, 1);
-  const measured = phases.some((phase) => phase.relay || phase.ceiling) || result.soak || result.producerPerformance;
+  const measured = phases.some((phase) => phase.relay || phase.reference || phase.ceiling) || result.soak || result.producerPerformance;
   if (measured) {
     result.markdown = renderMarkdown(result);
     mkdirSync(resultsDir, { recursive: true });

@@ -45,12 +45,13 @@ const SAMPLE_LIMIT = 10;
 /**
  * @param {object} options
  * @param {string} options.bootstrap
- * @param {{ orders: string, incidences: string, dlq: string }} options.topics
+ * @param {{ orders: string, incidences: string, dlq?: string }} options.topics (the reference relay has no dead-letter topic)
  * @param {AcceptedLog} options.accepted
  * @param {(seq: number) => { kind: string, entityId: number, k: number }} options.describe
  * @param {number} options.timeoutMs
+ * @param {(seq: number) => string} [options.groupOf] splits accepted and missing by part of the run (report.byGroup)
  */
-export async function verifyTopics({ bootstrap, topics, accepted, describe, timeoutMs, groupId }) {
+export async function verifyTopics({ bootstrap, topics, accepted, describe, timeoutMs, groupId, groupOf }) {
   const started = performance.now();
   const kafka = new Kafka({ clientId: 'dropea-relay-bench-verify', brokers: [bootstrap], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -167,7 +168,14 @@ export async function verifyTopics({ bootstrap, topics, accepted, describe, time
     }
   }
 
+  // Per part of the run (groupOf: a request number -> a label), what was acknowledged and lost.
+  const byGroup = groupOf ? {} : undefined;
   for (const [id, index] of accepted.index) {
+    if (byGroup) {
+      const group = (byGroup[groupOf(accepted.seqs[index])] ??= { accepted: 0, missing: 0 });
+      group.accepted += 1;
+      if (!seen[index]) group.missing += 1;
+    }
     if (seen[index]) continue;
     report.missing += 1;
     if (report.samples.missing.length < SAMPLE_LIMIT) report.samples.missing.push({ id, ...describe(accepted.seqs[index]) });
@@ -175,6 +183,7 @@ export async function verifyTopics({ bootstrap, topics, accepted, describe, time
   if (report.recordsRead > 0) {
     report.valueBytes = { min: valueBytes.min, max: valueBytes.max, mean: Math.round(valueBytes.total / report.recordsRead) };
   }
+  if (byGroup) report.byGroup = byGroup;
   report.acceptedWithoutId = accepted.withoutId;
   report.repeatedAcceptedIds = accepted.repeatedIds;
   report.seconds = Math.round((performance.now() - started) / 100) / 10;
