@@ -20,7 +20,16 @@ at_least() {
   return 0
 }
 
-if command -v node >/dev/null 2>&1; then
+# DROPEA_NODE_VERSION=x.y.z asks for that exact release whatever the machine has (to run the
+# tests or the benchmarks on another supported major, e.g. 22 beside 24).
+wanted="${DROPEA_NODE_VERSION:-}"
+if [[ -n "$wanted" ]]; then
+  if [[ ! "$wanted" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || ! at_least "$wanted" "$NODE_MIN_VERSION"; then
+    echo "node: DROPEA_NODE_VERSION must be a release x.y.z, $NODE_MIN_VERSION or newer; got '$wanted'" >&2
+    exit 1
+  fi
+  NODE_LTS_VERSION="$wanted"
+elif command -v node >/dev/null 2>&1; then
   current="$(node --version 2>/dev/null | sed 's/^v//')"
   if [[ "$current" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] && at_least "$current" "$NODE_MIN_VERSION"; then
     dirname "$(command -v node)"
@@ -41,7 +50,11 @@ esac
 package="node-$os-$arch"
 dir="$NODE_CACHE_ROOT/$package-$NODE_LTS_VERSION"
 if [[ ! -x "$dir/bin/node" ]]; then
-  echo "node: found Node.js ${current:-none}, older than $NODE_MIN_VERSION; fetching $package@$NODE_LTS_VERSION from the npm registry into $dir" >&2
+  if [[ -n "$wanted" ]]; then
+    echo "node: DROPEA_NODE_VERSION=$wanted; fetching $package@$NODE_LTS_VERSION from the npm registry into $dir" >&2
+  else
+    echo "node: found Node.js ${current:-none}, older than $NODE_MIN_VERSION; fetching $package@$NODE_LTS_VERSION from the npm registry into $dir" >&2
+  fi
   mkdir -p "$NODE_CACHE_ROOT"
   work="$(mktemp -d "$NODE_CACHE_ROOT/.node-fetch.XXXXXX")"
   trap 'rm -rf "$work"' EXIT
