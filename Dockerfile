@@ -32,9 +32,15 @@ COPY src ./src
 RUN npm run build && mkdir -p /spool
 
 FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12:nonroot
+# The release, package.json's version (a test holds this default to it; CHANGELOG.md).
+ARG VERSION=1.0.0
+LABEL org.opencontainers.image.title="dropea-relay" \
+      org.opencontainers.image.description="Dropea order and incidence webhooks to Kafka as CloudEvents" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production
-# A young generation of 3 × 8 MB instead of V8's 3 × 16 MB: the relay's peak RSS over a million
-# requests falls from 213 to 185 MB at the same throughput (docs/benchmarks.md, Soak).
+# A young generation of 3 × 8 MB instead of V8's 3 × 16 MB, which made the peak RSS saw-tooth
+# higher; a smaller one raises it again (docs/benchmarks.md, Memory).
 ENV NODE_OPTIONS=--max-semi-space-size=8
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

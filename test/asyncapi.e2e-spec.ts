@@ -90,6 +90,11 @@ describe('docs/asyncapi.yaml', () => {
     document = parsed.document;
   });
 
+  it("gives the relay's one version, package.json's", () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(document.info().version()).toBe(version);
+  });
+
   it('parses with @asyncapi/parser as AsyncAPI 3.0.0, with no diagnostic that is not accepted for a stated reason', () => {
     expect(document.version()).toBe('3.0.0');
     const unexplained = diagnostics

@@ -512,6 +512,18 @@ describe('deployment files', () => {
       expect(copies.filter((args) => !args.startsWith('--from='))).toEqual([]);
     });
 
+    it("labels the image with the relay's one version, package.json's, and its licence", async () => {
+      const { version, license } = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { version: string; license: string };
+      const final = stages.at(-1)!;
+      expect(argsOf(final, 'ARG')).toContain(`VERSION=${version}`);
+      const labels = argsOf(final, 'LABEL').join(' ');
+      expect(labels).toContain('org.opencontainers.image.version="${VERSION}"');
+      expect(labels).toContain(`org.opencontainers.image.licenses="${license}"`);
+      expect(license).toBe('Apache-2.0');
+      // The manifests deploy that release unless told otherwise.
+      expect(await readFile(join(REPO, 'deploy/kubernetes/base/kustomization.yaml'), 'utf8')).toContain(`newTag: ${version}`);
+    });
+
     it('has a build context of exactly what it copies (.dockerignore)', async () => {
       const ignore = (await readFile(join(REPO, '.dockerignore'), 'utf8'))
         .split('\n')

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { loadFixtures } from './support/fixtures.js';
 import { post, sign } from './support/http.js';
 import { parseExposition, type Exposition } from './support/prometheus-text.js';
@@ -93,6 +94,11 @@ describe('GET /metrics', () => {
     expect(exposition.value('dropea_relay_kafka_connected')).toBe(1);
     expect(exposition.value('dropea_relay_webhooks_in_flight')).toBe(0);
     expect(exposition.value('dropea_relay_spool_records')).toBe(0);
+  });
+
+  it('says which release runs on which Node.js: dropea_relay_build_info, version from package.json', () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(scraped.exposition.value('dropea_relay_build_info', { version, node_version: process.versions.node })).toBe(1);
   });
 
   it("includes Node's default process metrics", () => {

@@ -12,6 +12,7 @@ const KEY = 'openapi-e2e-key';
 const fixtures = loadFixtures();
 
 interface OpenApiDocument {
+  info: { title: string; version: string };
   paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>>;
   components: { schemas: Record<string, object> };
 }
@@ -37,6 +38,11 @@ describe('the OpenAPI document', () => {
 
   it('is served at /docs-json and equals the committed docs/openapi.json (run `npm run openapi` after changing it)', () => {
     expect(formatDocument(served)).toBe(readFileSync(COMMITTED, 'utf8'));
+  });
+
+  it("gives the relay's one version, package.json's", () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(served.info.version).toBe(version);
   });
 
   it('is browsable at /docs', async () => {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { RELAY_VERSION } from '../version.js';
 
 /** How a webhook request ended, as counted and logged (one value per answer of CONTRACT.md §1). */
 export type WebhookOutcome =
@@ -51,6 +52,14 @@ export class RelayMetrics {
     help: 'Time from receiving a webhook request to answering it, by route and outcome.',
     labelNames: ['route', 'outcome'] as const,
     buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  /** Always 1: the labels say which release runs, on which Node.js (the info-metric pattern). */
+  readonly buildInfo = new Gauge({
+    name: 'dropea_relay_build_info',
+    help: 'Always 1; the version label is the relay release (package.json), node_version the Node.js it runs on.',
+    labelNames: ['version', 'node_version'] as const,
     registers: [this.registry],
   });
 
@@ -149,6 +158,7 @@ export class RelayMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    this.buildInfo.set({ version: RELAY_VERSION, node_version: process.versions.node }, 1);
     this.kafkaConnected.set(0);
     this.ready.set(0);
   }

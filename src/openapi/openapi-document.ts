@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { RELAY_VERSION } from '../version.js';
 
 /** Where the relay serves its OpenAPI document: the UI at /docs, the JSON at /docs-json. */
 export const OPENAPI_PATH = 'docs';
@@ -15,7 +16,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       'Receives Dropea order and incidence webhooks, verifies and validates them, and publishes each as a CloudEvents 1.0 ' +
         'envelope to Kafka, keyed by entity id. Every error is RFC 9457 problem+json. See docs/contract.md.',
     )
-    .setVersion('1')
+    .setVersion(RELAY_VERSION)
     .build();
   return SwaggerModule.createDocument(app, config);
 }
