@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { Logger, type INestApplication } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
 import { ConfigError } from './config/env-reader.js';
 import { loadRelayConfig, type RelayConfig } from './config/relay-config.js';
 import { createApp } from './configure-app.js';
 import { routeProcessWarnings } from './logging/process-warnings.js';
 import { SpoolOpenError } from './spool/spool-store.js';
 import { startTracing, type Tracing } from './tracing/tracing-sdk.js';
+import { WEBHOOK_ROUTES } from './webhooks/webhook-routes.js';
 
 async function bootstrap(): Promise<void> {
   let config: RelayConfig;
@@ -29,9 +31,27 @@ async function bootstrap(): Promise<void> {
     Logger.error(error.message, 'Bootstrap');
     process.exit(error.exitCode);
   }
-  Logger.log(`Listening on ${await app.getUrl()}`, 'Bootstrap');
+  announceAddress(app, config);
   if (tracing) Logger.log('OpenTelemetry tracing is on (OTEL_* variables)', 'Bootstrap');
   closeOnSignals(app, tracing, config.http.shutdownTimeoutMs);
+}
+
+/**
+ * The address the socket is bound to, as it is (Nest's getUrl() shows 127.0.0.1 for 0.0.0.0),
+ * and the URL of each webhook route; a warning when that is every interface of the machine.
+ */
+function announceAddress(app: INestApplication, { http }: RelayConfig): void {
+  const { address, family, port } = app.getHttpServer().address() as AddressInfo;
+  const base = `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
+  Logger.log(`Listening on ${base}`, 'Bootstrap');
+  Logger.log(`Webhook routes: ${Object.keys(WEBHOOK_ROUTES).map((route) => `POST ${base}${route}`).join(', ')}`, 'Bootstrap');
+  if (address === '0.0.0.0' || address === '::') {
+    Logger.warn(
+      `HOST=${http.host} binds every interface of this machine: anyone who can reach it on port ${port} can send webhooks. ` +
+        'Set HOST=127.0.0.1 to listen on this machine only (a container needs 0.0.0.0)',
+      'Bootstrap',
+    );
+  }
 }
 
 function warnOfSignatureMode({ webhooks }: RelayConfig): void {

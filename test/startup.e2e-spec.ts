@@ -8,6 +8,7 @@ const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 interface Exit {
   readonly code: number | null;
+  readonly stdout: string;
   readonly stderr: string;
 }
 
@@ -36,7 +37,7 @@ function runMain(env: Record<string, string>, whileRunning?: (port: number) => P
     });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stderr }));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -62,5 +63,27 @@ describe('node dist/main.js', () => {
     });
     expect(live).toBe(200);
     expect(exit.code).toBe(0);
+  });
+
+  it.each([
+    ['127.0.0.1', '127.0.0.1', false],
+    ['0.0.0.0', '0.0.0.0', true],
+  ])('with HOST=%s logs the address it is bound to (%s) and each webhook URL; warns of all interfaces: %s', async (host, shown, warns) => {
+    const exit = await runMain({ PORT: '0', HOST: host }, async () => undefined);
+    expect(exit.code).toBe(0);
+    const messages = exit.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: string; msg: string });
+    const listening = messages.find((message) => message.msg.startsWith('Listening on '))!.msg;
+    const port = new RegExp(`^Listening on http://${shown.replaceAll('.', '\\.')}:(\\d+)$`).exec(listening)?.[1];
+    expect(port).toBeDefined();
+    const routes = messages.find((message) => message.msg.startsWith('Webhook routes: '))!.msg;
+    for (const route of ['/webhooks/dropea', '/webhooks/dropea/orders', '/webhooks/dropea/incidences']) {
+      expect(routes).toContain(`POST http://${shown}:${port}${route}`);
+    }
+    const warning = messages.filter((message) => message.level === 'warn' && message.msg.includes('binds every interface'));
+    expect(warning).toHaveLength(warns ? 1 : 0);
+    if (warns) expect(warning[0]!.msg).toContain('HOST=127.0.0.1');
   });
 });
