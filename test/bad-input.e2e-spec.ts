@@ -91,6 +91,8 @@ describe('bad input', () => {
     expect(reply.status).toBe(c.status);
     expect(reply.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(reply.body).toMatchObject({ type: expect.stringMatching(/^urn:dropea-relay:problem:/), status: c.status, title: expect.any(String), detail: expect.any(String) });
+    // A refused media type says what to send instead.
+    if (c.status === 415) expect(reply.body['detail']).toContain('Content-Type: application/json');
     if (c.fields) {
       const errors = reply.body['errors'] as { field: string; pointer: string; detail: string }[];
       expect(errors.map((error) => error.field).sort()).toEqual([...c.fields].sort());

@@ -18,6 +18,11 @@ const GENERIC_TYPES = new Map<number, ProblemType>(
   ),
 );
 
+/** What the sender should do, for the generic errors where the status alone says it. */
+const GENERIC_DETAILS = new Map<number, string>([
+  [PROBLEM_TYPES.unsupportedMediaType.status, 'Send the webhook body as JSON with the header Content-Type: application/json'],
+]);
+
 /**
  * Turns every error into an RFC 9457 response. Fastify's own errors (body too large,
  * unsupported media type, malformed request) reach this filter too, because Nest installs
@@ -46,7 +51,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         type: known ? problemTypeUri(known.slug) : 'about:blank',
         title: known?.title ?? titleOf(exception),
         status,
-        detail: detailOf(exception),
+        detail: GENERIC_DETAILS.get(status) ?? detailOf(exception),
       };
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));

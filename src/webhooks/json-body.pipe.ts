@@ -15,7 +15,7 @@ export const MAX_JSON_DEPTH = 32;
 export class JsonBodyPipe implements PipeTransform<unknown, Record<string, unknown>> {
   transform(body: unknown): Record<string, unknown> {
     if (!Buffer.isBuffer(body)) {
-      throw ProblemException.of(PROBLEM_TYPES.unsupportedMediaType, 'Content-Type must be application/json');
+      throw ProblemException.of(PROBLEM_TYPES.unsupportedMediaType, 'Send the webhook body as JSON with the header Content-Type: application/json');
     }
     const parsed = parseStrictJson(body, MAX_JSON_DEPTH);
     if (!parsed.ok) throw rejectionProblem(parsed.rejection);
