@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { RELAY_VERSION } from '../src/version.js';
 import { loadFixtures } from './support/fixtures.js';
 import { post, sign } from './support/http.js';
 import { parseExposition, type Exposition } from './support/prometheus-text.js';
@@ -97,7 +97,7 @@ describe('GET /metrics', () => {
   });
 
   it('says which release runs on which Node.js: dropea_relay_build_info, version from package.json', () => {
-    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const version = RELAY_VERSION;
     expect(scraped.exposition.value('dropea_relay_build_info', { version, node_version: process.versions.node })).toBe(1);
   });
 

@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { waitUntilReady } from './support/relay-app.js';
 
 /**
  * `npm start` as a process manager runs it (systemd, an IDE's stop button, `concurrently`, a CI
@@ -91,7 +92,7 @@ describe('npm start, stopped by a process manager', () => {
     const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
 
     try {
-      await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.status === 200, 100_000, 'the relay was not ready');
+      await waitUntilReady(`http://127.0.0.1:${port}`, 100_000);
     } catch (error) {
       npm.kill('SIGKILL');
       throw new Error(`${(error as Error).message}\n${output}`);

@@ -70,7 +70,7 @@ function inspect(value: unknown, inConstructor: boolean, walk: { keys: number; s
   const names = Object.keys(value);
   walk.keys += names.length;
   for (const name of names) {
-    if (name === '__proto__' || (inConstructor && name === 'prototype')) walk.suspect = true;
+    if (reachesPrototype(name, inConstructor)) walk.suspect = true;
     inspect((value as Record<string, unknown>)[name], name === 'constructor', walk);
   }
 }
@@ -169,8 +169,13 @@ function scanStructure(text: string, maxDepth: number): JsonRejection | undefine
   return found;
 }
 
+/** `__proto__` anywhere, `prototype` inside a `constructor` object: the names secure-json-parse refuses. */
+function reachesPrototype(name: string, inConstructor: boolean): boolean {
+  return name === '__proto__' || (inConstructor && name === 'prototype');
+}
+
 function checkName(name: string, frame: Frame): JsonRejection | undefined {
-  if (name === '__proto__' || (frame.inConstructor && name === 'prototype')) return { reason: 'forbidden-member', name };
+  if (reachesPrototype(name, frame.inConstructor)) return { reason: 'forbidden-member', name };
   if (frame.names?.has(name)) return { reason: 'duplicate-member', name };
   return undefined;
 }

@@ -16,13 +16,14 @@ import { getMetadataStorage, ValidationTypes, type ValidationArguments } from 'c
  * anything else (nested or `each` validation, groups, `always`, async constraints, per-rule
  * `validateIf`) is refused at start, so the two can never disagree.
  */
+type MetadataStorage = ReturnType<typeof getMetadataStorage>;
 /** One rule as class-validator stores it (its class is not exported from the package's entry). */
-type ValidationMetadata = ReturnType<ReturnType<typeof getMetadataStorage>['getTargetValidationMetadatas']>[number];
+type ValidationMetadata = ReturnType<MetadataStorage['getTargetValidationMetadatas']>[number];
 
 export type RuleCheck = (object: Record<string, unknown>) => boolean;
 
 interface Rule {
-  readonly validate: (value: unknown, args: ValidationArguments) => unknown;
+  readonly constraint: { validate(value: unknown, args?: ValidationArguments): unknown };
   /** Reused per call: validation is synchronous and one object is checked at a time. */
   readonly args: ValidationArguments;
 }
@@ -41,7 +42,7 @@ export function compileRules(dto: new () => object): RuleCheck {
   // The same search validateSync makes with no groups, `always` and `strictGroups` off.
   const metadatas = storage.getTargetValidationMetadatas(dto, undefined as unknown as string, false, false, undefined);
   if (metadatas.length === 0) throw new Error(`${dto.name} has no class-validator rules`);
-  const properties = Object.entries(storage.groupByPropertyName(metadatas)).map(([name, list]) => compileProperty(dto, name, list));
+  const properties = Object.entries(storage.groupByPropertyName(metadatas)).map(([name, list]) => compileProperty(storage, dto, name, list));
   return (object) => {
     for (const property of properties) {
       const value = object[property.name];
@@ -50,15 +51,14 @@ export function compileRules(dto: new () => object): RuleCheck {
         rule.args.object = object;
         rule.args.value = value;
         // Truthiness, as class-validator reads a constraint's answer.
-        if (!rule.validate(value, rule.args)) return false;
+        if (!rule.constraint.validate(value, rule.args)) return false;
       }
     }
     return true;
   };
 }
 
-function compileProperty(dto: new () => object, name: string, list: readonly ValidationMetadata[]): PropertyRules {
-  const storage = getMetadataStorage();
+function compileProperty(storage: MetadataStorage, dto: new () => object, name: string, list: readonly ValidationMetadata[]): PropertyRules {
   for (const metadata of list) {
     if (!SUPPORTED_TYPES.has(metadata.type) || metadata.each || metadata.always === true || (metadata.groups?.length ?? 0) > 0 || metadata.validateIf) {
       throw new Error(`${dto.name}.${name}: a rule of type ${metadata.type} is beyond what compileRules supports`);
@@ -71,9 +71,8 @@ function compileProperty(dto: new () => object, name: string, list: readonly Val
   const rules = ordered.flatMap((metadata) =>
     storage.getTargetValidatorConstraints(metadata.constraintCls).map((constraint): Rule => {
       if (constraint.async) throw new Error(`${dto.name}.${name}: asynchronous constraint ${constraint.name}`);
-      const instance = constraint.instance;
       const args: ValidationArguments = { targetName: dto.name, property: name, object: {}, value: undefined, constraints: metadata.constraints };
-      return { validate: (value, validationArgs) => instance.validate(value, validationArgs), args };
+      return { constraint: constraint.instance, args };
     }),
   );
   const conditions = list

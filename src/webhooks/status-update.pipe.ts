@@ -25,8 +25,8 @@ const DTO_BY_TOPIC = {
 
 /** The DTOs' rules, compiled once at start (validation/compiled-validator.ts). */
 const RULES_BY_TOPIC = {
-  'order:status_update': compileRules(OrderStatusUpdateDto),
-  'incidence:status_update': compileRules(IncidenceStatusUpdateDto),
+  'order:status_update': compileRules(DTO_BY_TOPIC['order:status_update']),
+  'incidence:status_update': compileRules(DTO_BY_TOPIC['incidence:status_update']),
 } as const;
 
 const ID_FIELD_BY_TOPIC = {
