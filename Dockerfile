@@ -28,8 +28,9 @@ RUN --mount=type=cache,target=/root/.npm \
     npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# The spool's mount point, created here because the runtime image has no shell to do it.
-RUN npm run build && mkdir -p /spool
+# The spool's mount point, created here because the runtime image has no shell to do it. The
+# compiler's build info (tsconfig.build.json) is only for local rebuilds.
+RUN npm run build && rm dist/.tsbuildinfo && mkdir -p /spool
 
 FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12:nonroot
 # The release, package.json's version (a test holds this default to it; CHANGELOG.md).

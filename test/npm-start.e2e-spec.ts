@@ -1,15 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { waitUntilReady } from './support/relay-app.js';
 
 /**
- * `npm start` as a process manager runs it (systemd, an IDE's stop button, `concurrently`, a CI
- * runner): the signal goes to the npm process alone, not to a terminal's process group. The
- * relay must stop gracefully, then the broker `npm start` started, and nothing may be left
- * listening or running.
+ * `npm start` behaves like any foreground server process (scripts/start-local.sh). A process
+ * manager (systemd, an IDE's stop button, `concurrently`, a CI runner) signals the npm process
+ * alone; a terminal's Ctrl-C signals its whole process group. Either way the relay stops
+ * gracefully, then the broker `npm start` started; a second signal forces the stop; a relay that
+ * dies takes the broker down with it and the exit status says so. Nothing may be left listening
+ * or running.
  */
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const LOCAL_BROKER_PORT = 9092;
@@ -79,49 +81,159 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what:
   }
 }
 
-describe('npm start, stopped by a process manager', () => {
-  it.each(['SIGTERM', 'SIGINT'] as const)('stops the relay, then the broker it started, within 15 s of %s to the npm process alone', async (signal) => {
-    const brokerWasRunning = await portOpen(LOCAL_BROKER_PORT);
-    const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DROPEA_API_KEYS: 'npm-start-key', LOG_LEVEL: 'warn' };
-    delete env['KAFKA_BROKERS'];
-    const npm = spawn('npm', ['start'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    npm.stdout.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
-    npm.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
-    const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+interface NpmStart {
+  readonly pid: number;
+  readonly port: number;
+  readonly brokerWasRunning: boolean;
+  /** Every process below npm once the relay was ready. */
+  readonly below: readonly number[];
+  readonly exited: Promise<number | null>;
+  output(): string;
+  /** Resolves once the output contains `text`. */
+  printed(text: string, timeoutMs: number): Promise<void>;
+}
 
-    try {
-      await waitUntilReady(`http://127.0.0.1:${port}`, 100_000);
-    } catch (error) {
-      npm.kill('SIGKILL');
-      throw new Error(`${(error as Error).message}\n${output}`);
-    }
-    const below = descendantsOf(npm.pid!);
-    try {
-      expect(below.length).toBeGreaterThan(0);
-      process.kill(npm.pid!, signal);
-      const timedOut = new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 15_000).unref());
-      const code = await Promise.race([exited, timedOut]);
-      expect(code).not.toBe('still running');
-      expect(code).not.toBeNull();
-
-      // Nothing listens any more, and nothing it started runs on.
-      expect(await portOpen(port)).toBe(false);
-      if (!brokerWasRunning) {
-        await waitUntil(async () => !(await portOpen(LOCAL_BROKER_PORT)), 5_000, 'the broker npm start started still listens');
-        expect(output).toContain('stopping the local Kafka broker');
-      } else {
-        // A broker it found running is left alone.
-        expect(await portOpen(LOCAL_BROKER_PORT)).toBe(true);
-      }
-      expect(below.filter(alive)).toEqual([]);
-    } finally {
-      // Should it fail, whatever it left behind goes, so that it fails instead of hanging.
-      for (const pid of [npm.pid!, ...below].filter(alive)) process.kill(pid, 'SIGKILL');
-      if (!brokerWasRunning && (await portOpen(LOCAL_BROKER_PORT))) spawnSync('bash', ['scripts/kafka/stop.sh'], { cwd: REPO, stdio: 'ignore' });
+/**
+ * Spawns `npm start` on a free port and waits until the relay is ready. `detached` gives npm a
+ * process group of its own, as a terminal's foreground job has, so that the test can signal the
+ * whole group the way Ctrl-C does.
+ */
+async function npmStart(extraEnv: NodeJS.ProcessEnv = {}, { detached = false } = {}): Promise<NpmStart> {
+  const brokerWasRunning = await portOpen(LOCAL_BROKER_PORT);
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DROPEA_API_KEYS: 'npm-start-key', LOG_LEVEL: 'warn', ...extraEnv };
+  delete env['KAFKA_BROKERS'];
+  const npm = spawn('npm', ['start'], { cwd: REPO, env, detached, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const append = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-8000);
+  };
+  npm.stdout.on('data', append);
+  npm.stderr.on('data', append);
+  const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+  try {
+    await waitUntilReady(`http://127.0.0.1:${port}`, 100_000);
+  } catch (error) {
+    kill([npm.pid!, ...descendantsOf(npm.pid!)]);
+    throw new Error(`${(error as Error).message}\n${output}`);
+  }
+  return {
+    pid: npm.pid!,
+    port,
+    brokerWasRunning,
+    below: descendantsOf(npm.pid!),
+    exited: exited.finally(() => {
       npm.stdout.destroy();
       npm.stderr.destroy();
+    }),
+    output: () => output,
+    printed: (text, timeoutMs) => waitUntil(async () => output.includes(text), timeoutMs, `no "${text}" in the output:\n${output}\n`),
+  };
+}
+
+function kill(pids: readonly number[]): void {
+  for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+}
+
+/** The exit status, or 'still running' when it takes longer than `ms`. */
+function exitWithin(started: NpmStart, ms: number): Promise<number | null | 'still running'> {
+  const timedOut = new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), ms).unref());
+  return Promise.race([started.exited, timedOut]);
+}
+
+/** Nothing listens on the relay's port, the broker it started is gone, no process it started runs. */
+async function expectAllStopped(started: NpmStart): Promise<void> {
+  expect(await portOpen(started.port)).toBe(false);
+  if (!started.brokerWasRunning) {
+    await waitUntil(async () => !(await portOpen(LOCAL_BROKER_PORT)), 5_000, 'the broker npm start started still listens');
+  } else {
+    // A broker it found running is left alone.
+    expect(await portOpen(LOCAL_BROKER_PORT)).toBe(true);
+  }
+  expect(started.below.filter(alive)).toEqual([]);
+}
+
+/** Should a test fail, whatever it left behind goes, so that it fails instead of hanging. */
+async function cleanUp(started: NpmStart): Promise<void> {
+  kill([started.pid, ...started.below]);
+  if (!started.brokerWasRunning && (await portOpen(LOCAL_BROKER_PORT))) spawnSync('bash', ['scripts/kafka/stop.sh'], { cwd: REPO, stdio: 'ignore' });
+}
+
+/** A webhook whose body never finishes arriving: the relay's graceful stop waits for it. */
+function requestInFlight(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write('POST /webhooks/dropea/orders HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"topic":');
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+describe('npm start, stopped by a process manager or a terminal', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('stops the relay, then the broker it started, within 15 s of %s to the npm process alone', async (signal) => {
+    const started = await npmStart();
+    try {
+      expect(started.below.length).toBeGreaterThan(0);
+      process.kill(started.pid, signal);
+      expect(await exitWithin(started, 15_000)).toBe(signal === 'SIGINT' ? 130 : 143);
+      expect(started.output()).toContain('the relay stopped cleanly');
+      if (!started.brokerWasRunning) expect(started.output()).toContain('stopping the local Kafka broker');
+      await expectAllStopped(started);
+    } finally {
+      await cleanUp(started);
+    }
+  });
+
+  it("stops gracefully on a terminal's Ctrl-C, which signals the whole process group", async () => {
+    const started = await npmStart({}, { detached: true });
+    try {
+      process.kill(-started.pid, 'SIGINT');
+      expect(await exitWithin(started, 15_000)).toBe(130);
+      // The relay saw one signal, so it drained instead of exiting at once.
+      expect(started.output()).toContain('the relay stopped cleanly');
+      expect(started.output()).not.toContain('forcing the stop');
+      await expectAllStopped(started);
+    } finally {
+      await cleanUp(started);
+    }
+  });
+
+  it('forces the stop on a second Ctrl-C while the relay waits for a request in flight', async () => {
+    const started = await npmStart({ HTTP_REQUEST_TIMEOUT_MS: '60000' }, { detached: true });
+    const socket = await requestInFlight(started.port);
+    try {
+      process.kill(-started.pid, 'SIGINT');
+      await started.printed('stopping (send it again to force)', 5_000);
+      // The graceful stop waits for the unfinished request; nothing ends it but the second signal.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(await exitWithin(started, 0)).toBe('still running');
+      process.kill(-started.pid, 'SIGINT');
+      expect(await exitWithin(started, 10_000)).toBe(130);
+      expect(started.output()).toContain('forcing the stop');
+      expect(started.output()).not.toContain('the relay stopped cleanly');
+      await expectAllStopped(started);
+    } finally {
+      socket.destroy();
+      await cleanUp(started);
+    }
+  });
+
+  it('stops the broker it started and exits non-zero when the relay dies', async () => {
+    const started = await npmStart();
+    try {
+      const relay = started.below.filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dist/main.js'));
+      expect(relay).toHaveLength(1);
+      process.kill(relay[0]!, 'SIGKILL');
+      const code = await exitWithin(started, 15_000);
+      expect(code).not.toBe('still running');
+      expect(code).not.toBe(0);
+      expect(code).not.toBeNull();
+      expect(started.output()).toContain('the relay exited on its own with status 137');
+      if (!started.brokerWasRunning) expect(started.output()).toContain('stopping the local Kafka broker');
+      await expectAllStopped(started);
+    } finally {
+      await cleanUp(started);
     }
   });
 });
