@@ -9,6 +9,7 @@ import { registerMethodNotAllowed } from './http/method-not-allowed.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { serverOptions } from './http/server-options.js';
 import { createRelayLogger } from './logging/relay-logger.js';
+import { MANAGEMENT_ROUTES } from './management/management-routes.js';
 import { RelayMetrics } from './metrics/relay-metrics.js';
 import { serveOpenApi } from './openapi/openapi-document.js';
 import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
@@ -48,9 +49,8 @@ export async function createApp(config: RelayConfig): Promise<NestFastifyApplica
   await registerRateLimit(app, config.http.rateLimit);
   registerMethodNotAllowed(fastify, {
     ...Object.fromEntries(Object.keys(WEBHOOK_ROUTES).map((route) => [route, ['POST'] as const])),
-    '/health/live': ['GET'],
-    '/health/ready': ['GET'],
-    '/metrics': ['GET'],
+    // With MANAGEMENT_PORT these paths do not exist here: 404, as for any other.
+    ...(config.management === undefined ? Object.fromEntries(MANAGEMENT_ROUTES.map((route) => [route, ['GET'] as const])) : {}),
   });
   app.useGlobalFilters(new ProblemDetailsFilter());
   serveOpenApi(app);

@@ -1,10 +1,14 @@
 import 'reflect-metadata';
 import { Logger, type INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from './config/env-reader.js';
+import type { ManagementConfig } from './config/management.config.js';
 import { loadRelayConfig, type RelayConfig } from './config/relay-config.js';
 import { createApp } from './configure-app.js';
 import { routeProcessWarnings } from './logging/process-warnings.js';
+import { createManagementApp } from './management/management-app.js';
+import { MANAGEMENT_ROUTES } from './management/management-routes.js';
 import { SpoolOpenError } from './spool/spool-store.js';
 import { startTracing, type Tracing } from './tracing/tracing-sdk.js';
 import { WEBHOOK_ROUTES } from './webhooks/webhook-routes.js';
@@ -31,20 +35,37 @@ async function bootstrap(): Promise<void> {
     Logger.error(error.message, 'Bootstrap');
     process.exit(error.exitCode);
   }
-  announceAddress(app, config);
+  const management = config.management && (await listenForManagement(app, config, config.management));
+  // Before the addresses are logged: whoever reads them may signal the relay at once.
+  closeOnSignals(app, management, tracing, config.http.shutdownTimeoutMs);
+  announceAddress(app, management, config);
   if (tracing) Logger.log('OpenTelemetry tracing is on (OTEL_* variables)', 'Bootstrap');
-  closeOnSignals(app, tracing, config.http.shutdownTimeoutMs);
+}
+
+/** MANAGEMENT_PORT: the probes and /metrics on a listener of their own. */
+async function listenForManagement(app: NestFastifyApplication, config: RelayConfig, { port, host }: ManagementConfig): Promise<INestApplication> {
+  const management = await createManagementApp(app, config);
+  await management.listen(port, host);
+  return management;
+}
+
+/** Where a listening app's socket is bound, as a URL base (`http://host:port`). */
+function baseUrlOf(app: INestApplication): { base: string; address: string; port: number } {
+  const { address, family, port } = app.getHttpServer().address() as AddressInfo;
+  return { base: `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`, address, port };
 }
 
 /**
  * The address the socket is bound to, as it is (Nest's getUrl() shows 127.0.0.1 for 0.0.0.0),
- * and the URL of each webhook route; a warning when that is every interface of the machine.
+ * the URL of each webhook route and of each management route (on MANAGEMENT_PORT when it is
+ * set); a warning when the webhooks are on every interface of the machine.
  */
-function announceAddress(app: INestApplication, { http }: RelayConfig): void {
-  const { address, family, port } = app.getHttpServer().address() as AddressInfo;
-  const base = `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
+function announceAddress(app: INestApplication, management: INestApplication | undefined, { http }: RelayConfig): void {
+  const { base, address, port } = baseUrlOf(app);
   Logger.log(`Listening on ${base}`, 'Bootstrap');
   Logger.log(`Webhook routes: ${Object.keys(WEBHOOK_ROUTES).map((route) => `POST ${base}${route}`).join(', ')}`, 'Bootstrap');
+  const managementBase = management === undefined ? base : baseUrlOf(management).base;
+  Logger.log(`Management routes: ${MANAGEMENT_ROUTES.map((route) => `GET ${managementBase}${route}`).join(', ')}`, 'Bootstrap');
   if (address === '0.0.0.0' || address === '::') {
     Logger.warn(
       `HOST=${http.host} binds every interface of this machine: anyone who can reach it on port ${port} can send webhooks. ` +
@@ -67,10 +88,12 @@ function warnOfSignatureMode({ webhooks }: RelayConfig): void {
  * (ShutdownGate), let in-flight requests finish, flush and close the producer, then exit 0
  * (CONTRACT.md §4). Nest's own shutdown hooks would re-raise the signal after closing, which
  * ends the process with the signal instead of 0. A close that outlasts SHUTDOWN_TIMEOUT_MS
- * exits 1: whatever was still unanswered gets no 2xx, so nothing acknowledged is lost. Tracing's
- * last spans are exported after the app closed, within the same bound.
+ * exits 1: whatever was still unanswered gets no 2xx, so nothing acknowledged is lost. The
+ * management app (MANAGEMENT_PORT) closes after the relay app, so that through the drain its
+ * /health/ready answers 503 and Prometheus can still scrape; tracing's last spans are exported
+ * last, within the same bound.
  */
-function closeOnSignals(app: INestApplication, tracing: Tracing | undefined, timeoutMs: number): void {
+function closeOnSignals(app: INestApplication, management: INestApplication | undefined, tracing: Tracing | undefined, timeoutMs: number): void {
   const close = (signal: NodeJS.Signals): void => {
     Logger.log(`${signal} received, shutting down`, 'Bootstrap');
     process.removeAllListeners('SIGTERM').removeAllListeners('SIGINT');
@@ -82,6 +105,7 @@ function closeOnSignals(app: INestApplication, tracing: Tracing | undefined, tim
     }, timeoutMs).unref();
     app
       .close()
+      .then(() => management?.close())
       // The spans of the last requests are exported before the process ends.
       .then(() => tracing?.shutdown())
       .then(

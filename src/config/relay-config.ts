@@ -1,11 +1,14 @@
 import { EnvReader, type Env } from './env-reader.js';
 import { readHttpConfig, type HttpConfig } from './http.config.js';
 import { readKafkaConfig, type KafkaConfig } from './kafka.config.js';
+import { readManagementConfig, type ManagementConfig } from './management.config.js';
 import { readWebhooksConfig, type WebhooksConfig } from './webhooks.config.js';
 
 /** The whole configuration, one namespace per concern; read once, at start. */
 export interface RelayConfig {
   readonly http: HttpConfig;
+  /** Undefined unless MANAGEMENT_PORT is set: then /metrics and /health/* are served there only. */
+  readonly management: ManagementConfig | undefined;
   readonly webhooks: WebhooksConfig;
   readonly kafka: KafkaConfig;
 }
@@ -13,8 +16,10 @@ export interface RelayConfig {
 /** Throws a ConfigError naming every invalid variable. */
 export function loadRelayConfig(env: Env): RelayConfig {
   const reader = new EnvReader(env);
+  const http = readHttpConfig(reader);
   const config: RelayConfig = {
-    http: readHttpConfig(reader),
+    http,
+    management: readManagementConfig(reader, http),
     webhooks: readWebhooksConfig(reader),
     kafka: readKafkaConfig(reader),
   };

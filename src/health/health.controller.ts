@@ -5,6 +5,7 @@ import { ApiProblemResponse } from '../openapi/route-docs.js';
 import { PROBLEM_TYPES } from '../problem/problem-details.js';
 import { ProblemException } from '../problem/problem.exception.js';
 import { PUBLISHER_HEALTH, type PublisherHealth } from '../publishing/event-publisher.js';
+import { ShutdownGate } from '../shutdown/shutdown-gate.js';
 
 interface HealthStatus {
   readonly status: 'ok';
@@ -16,12 +17,17 @@ interface HealthStatus {
  * would not bring Kafka back. Readiness says whether webhooks should be routed here now
  * (publishing/kafka-event-publisher.ts, readiness): not while this relay cannot write its
  * topics, and not while its spool holds records, so that no traffic goes to a relay that could
- * only answer 503 or would queue webhooks behind older ones.
+ * only answer 503 or would queue webhooks behind older ones, and not from SIGTERM on: on PORT
+ * the closing hooks answer that, on MANAGEMENT_PORT (which serves on while the webhooks drain)
+ * this controller does.
  */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(@Inject(PUBLISHER_HEALTH) private readonly publisher: PublisherHealth) {}
+  constructor(
+    @Inject(PUBLISHER_HEALTH) private readonly publisher: PublisherHealth,
+    private readonly gate: ShutdownGate,
+  ) {}
 
   @Get('live')
   @HttpCode(200)
@@ -40,6 +46,7 @@ export class HealthController {
     "Not ready; `detail` gives every reason and its fix: Kafka's metadata cannot be read, a topic is missing or not visible, the spool holds records (or its drain has stalled), or the relay is shutting down.",
   )
   async ready(): Promise<HealthStatus> {
+    if (this.gate.closing) throw ProblemException.of(PROBLEM_TYPES.notReady, 'The relay is shutting down');
     const { ready, problems } = await this.publisher.readiness();
     if (!ready) throw ProblemException.of(PROBLEM_TYPES.notReady, problems.join(' '));
     return { status: 'ok', kafka: 'up' };
