@@ -34,6 +34,7 @@ describe('logs', () => {
     answers.push((await post(url, fixture.raw, { headers: { 'X-Dropea-Hmac-Sha256': digests.hex } })).body);
     answers.push((await post(url, fixture.raw, { headers: { 'X-Dropea-Hmac-Sha256': `sha256=${digests.base64}` } })).body);
     answers.push((await post(url, fixture.raw, { headers: { 'X-Dropea-Hmac-Sha256': wrong } })).body);
+    answers.push((await post(url, fixture.raw, { contentType: 'text/plain', headers: { 'X-Dropea-Hmac-Sha256': digests.hex } })).body);
     expect(await relay.kill('SIGTERM')).toBe(0);
     output = relay.logs;
   });
@@ -57,8 +58,8 @@ describe('logs', () => {
 
   it('write one line per webhook with its event id, entity, outcome and latency', () => {
     const webhooks = jsonLines(output).filter((line) => line['msg'] === 'webhook');
-    expect(webhooks).toHaveLength(3);
-    const [published, duplicate, refused] = webhooks;
+    expect(webhooks).toHaveLength(4);
+    const [published, duplicate, refused, unsupported] = webhooks;
     expect(published).toMatchObject({
       level: 'info',
       route: ORDERS,
@@ -70,14 +71,18 @@ describe('logs', () => {
       topic: topics.KAFKA_TOPIC_ORDERS,
     });
     expect(duplicate).toMatchObject({ status_code: 200, outcome: 'duplicate', event_id: answers[0]!['id'] });
-    expect(refused).toMatchObject({ level: 'warn', status_code: 401, outcome: 'rejected' });
+    // A refusal's line names the problem and, as its answer does, the fix.
+    expect(refused).toMatchObject({ level: 'warn', status_code: 401, outcome: 'rejected', problem: 'signature-invalid', detail: answers[2]!['detail'] });
+    expect(unsupported).toMatchObject({ level: 'warn', status_code: 415, outcome: 'rejected', detail: answers[3]!['detail'] });
+    expect(unsupported!['detail']).toContain('Content-Type: application/json');
     for (const line of webhooks) expect(line['latency_ms']).toEqual(expect.any(Number));
   });
 
   it('never contain the API key or a signature, in any encoding', () => {
     const secrets = [KEY, digests.hex, digests.hex.toUpperCase(), digests.base64, Buffer.from(digests.hex, 'hex').toString('base64url'), wrong];
     for (const secret of secrets) expect(output).not.toContain(secret);
-    expect(output.toLowerCase()).not.toContain('x-dropea-hmac-sha256');
+    // No header dump either: a 401's detail names the header (that is its fix), never as a key with a value.
+    expect(output.toLowerCase()).not.toMatch(/\\?"x-dropea-hmac-sha256\\?"\s*:/);
   });
 });
 

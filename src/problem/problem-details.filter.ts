@@ -35,9 +35,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const problem = this.toProblem(exception);
-    // The request's log line names the problem (webhooks/webhook-telemetry.ts).
+    // The request's log line names the problem and its fix (webhooks/webhook-telemetry.ts).
     const report = reportOf(host.switchToHttp().getRequest<FastifyRequest>());
-    if (report && problem.type.startsWith(PROBLEM_TYPE_PREFIX)) report.problem = problem.type.slice(PROBLEM_TYPE_PREFIX.length);
+    if (report) {
+      if (problem.type.startsWith(PROBLEM_TYPE_PREFIX)) report.problem = problem.type.slice(PROBLEM_TYPE_PREFIX.length);
+      report.detail = problem.detail;
+    }
     if (exception instanceof ProblemException) void reply.headers(exception.headers);
     void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
   }

@@ -23,6 +23,8 @@ export interface WebhookReport {
   unknownStatus?: UnknownStatuses;
   /** The problem type's slug of a refused request (problem/problem-details.ts). */
   problem?: string;
+  /** Its problem `detail`, which names the fix, so the log line names it too. */
+  detail?: string;
   /** The request's span, when tracing is on. */
   span?: Span;
   /** Set once the line is written and the request counted, so that happens once. */

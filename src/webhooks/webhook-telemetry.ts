@@ -101,6 +101,7 @@ function logFields(report: WebhookReport, outcome: WebhookOutcome, statusCode: n
     unknown_status: report.unknownStatus,
     trace_id: report.trace.traceparent?.slice(3, 35),
     problem: report.problem,
+    detail: report.detail,
   };
 }
 
