@@ -18,6 +18,15 @@ COMPOSE_GO_VERSION="v2.16.2"
 # monitoring manifests are checked against (example/prometheus-operator-crd in its module).
 PROMETHEUS_OPERATOR_MODULE="github.com/prometheus-operator/prometheus-operator"
 PROMETHEUS_OPERATOR_VERSION="v0.85.0"
+# Strimzi, whose KafkaTopic and KafkaUser CRDs (kafka.strimzi.io/v1) the Strimzi resources are
+# checked against. They come from the tests jar of its io.strimzi:api artifact on Maven Central,
+# where Strimzi's own CRD generator writes them from the same API classes as the CRDs it
+# installs; 0.51.0 is the newest release whose tests jar carries them. The jar's SHA-256 is
+# pinned: Maven itself only checks the SHA-1 the repository serves beside it.
+STRIMZI_API_ARTIFACT="io.strimzi:api:0.51.0:jar:tests"
+STRIMZI_API_SHA256="b99f69303dc507ca505b74345d93f5260621bb084b8b79447f726e54b6e66a1d"
+# The plugin that copies it, at the version scripts/kafka/pom.xml uses.
+DEPLOY_MAVEN_DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 # Kubernetes versions the manifests are validated against (schemas bundled in the pinned
 # kubernetes-validate, requirements.txt): 1.30 is the oldest the manifests support (the
 # preStop `sleep` action is on by default from 1.30, KEP-3960), 1.37 the newest it bundles.
@@ -35,6 +44,11 @@ deploy_die() {
 
 deploy_note() {
   echo "deploy: $*" >&2
+}
+
+deploy_require_mvn() {
+  command -v mvn >/dev/null 2>&1 ||
+    deploy_die "mvn not found: Apache Maven is needed to fetch $1 from Maven Central (e.g. apt-get install maven)"
 }
 
 deploy_require_go() {
@@ -59,6 +73,22 @@ deploy_go_module_dir() {
     deploy_die "go mod download $1@$2 failed (output above)"
   fi
   sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$json"
+}
+
+# Copies Maven artifact $1 (group:artifact:version:type[:classifier]) from Maven Central (or the
+# user's mirror, ~/.m2/settings.xml) into folder $2, and checks its SHA-256 against $3.
+deploy_maven_artifact() {
+  local log
+  if ! log="$(mvn -B -q -Dstyle.color=never "$DEPLOY_MAVEN_DEPENDENCY_PLUGIN:copy" -Dartifact="$1" -DoutputDirectory="$2" 2>&1)"; then
+    echo "$log" >&2
+    deploy_die "mvn could not fetch $1 (output above); check access to Maven Central or your mirror in ~/.m2/settings.xml"
+  fi
+  local jar actual
+  jar="$(find "$2" -maxdepth 1 -name '*.jar' | head -n 1)"
+  [[ -n "$jar" ]] || deploy_die "mvn finished but no jar of $1 is in $2"
+  actual="$(sha256sum "$jar" | cut -d ' ' -f 1)"
+  [[ "$actual" == "$3" ]] || deploy_die "$1: SHA-256 $actual, expected $3 (env.sh); refusing to use it"
+  echo "$jar"
 }
 
 # Serialises installs of one tool, so parallel runs (e.g. two test workers) cannot both build

@@ -4,8 +4,8 @@
 #   - every kustomization (deploy/kubernetes/base, each overlay, and monitoring) renders with
 #     kustomize, and every rendered object, plus the *.example.yaml manifests, is valid against
 #     the Kubernetes schemas of each version in DEPLOY_KUBERNETES_VERSIONS, strictly (no unknown
-#     field, no kind without a schema); custom resources (PrometheusRule) are valid against
-#     their CustomResourceDefinitions, as strictly;
+#     field, no kind without a schema); custom resources (PodMonitor, PrometheusRule, KafkaTopic,
+#     KafkaUser) are valid against their CustomResourceDefinitions (crds.sh), as strictly;
 #   - docker-compose.yml is valid against the Compose Specification's JSON schema, and, where a
 #     `docker compose` plugin is installed, `docker compose config` accepts it too;
 #   - the Dockerfile passes hadolint.
@@ -79,4 +79,4 @@ fi
 "$venv/bin/hadolint" --no-color Dockerfile || deploy_die "hadolint reports the problems above in the Dockerfile"
 
 rendered_list="$(printf '%s, ' "${summary[@]}")"
-deploy_note "ok: rendered ${rendered_list%, }; with ${#examples[@]} example manifest(s), valid against Kubernetes ${DEPLOY_KUBERNETES_VERSIONS// /, } (strict), custom resources against the Prometheus Operator $PROMETHEUS_OPERATOR_VERSION CRDs (strict); docker-compose.yml valid against the compose-go $COMPOSE_GO_VERSION schema ($compose_note); Dockerfile passes hadolint"
+deploy_note "ok: rendered ${rendered_list%, }; with ${#examples[@]} example manifest(s), valid against Kubernetes ${DEPLOY_KUBERNETES_VERSIONS// /, } (strict), custom resources against the CRDs of the Prometheus Operator $PROMETHEUS_OPERATOR_VERSION and Strimzi $(cut -d : -f 3 <<<"$STRIMZI_API_ARTIFACT") (strict); docker-compose.yml valid against the compose-go $COMPOSE_GO_VERSION schema ($compose_note); Dockerfile passes hadolint"
