@@ -1,0 +1,108 @@
+import { execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const JAVA_EXAMPLE = `${ROOT}examples/java`;
+export const GO_EXAMPLE = `${ROOT}examples/go`;
+
+/** A consumer example, built, as a command line to run. */
+export interface BuiltConsumer {
+  readonly name: 'java' | 'go';
+  readonly command: string;
+  readonly args: readonly string[];
+  /** How long its build took: minutes on a machine without Maven's or Go's caches, seconds with them. */
+  readonly buildMs: number;
+}
+
+/**
+ * Runs a build with the machine's environment (HOME, so ~/.m2 and Go's caches are the user's and
+ * outlive the test run), and fails naming the tool and its output.
+ */
+async function build(command: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<number> {
+  const startedAt = Date.now();
+  try {
+    await promisify(execFile)(command, [...args], { cwd, env: process.env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
+  } catch (error) {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout}${stderr || String(error)}`);
+  }
+  return Date.now() - startedAt;
+}
+
+/**
+ * examples/java as its README builds it: `mvn package` writes target/dropea-relay-consumer.jar
+ * (protoc and every dependency from Maven Central, cached in ~/.m2).
+ */
+export async function buildJavaConsumer(timeoutMs: number): Promise<BuiltConsumer> {
+  const buildMs = await build('mvn', ['--batch-mode', '--quiet', 'package'], JAVA_EXAMPLE, timeoutMs);
+  return { name: 'java', command: 'java', args: ['-jar', `${JAVA_EXAMPLE}/target/dropea-relay-consumer.jar`], buildMs };
+}
+
+/** examples/go as its README builds it (modules from the Go module proxy, cached by the go command). */
+export async function buildGoConsumer(binary: string, timeoutMs: number): Promise<BuiltConsumer> {
+  const buildMs = await build('go', ['build', '-o', binary, '.'], GO_EXAMPLE, timeoutMs);
+  return { name: 'go', command: binary, args: [], buildMs };
+}
+
+/** One printed line, `name=value` pairs separated by spaces, as an object. */
+export function parseLine(line: string): Record<string, string> {
+  return Object.fromEntries(
+    line.split(' ').map((pair) => {
+      const at = pair.indexOf('=');
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
+
+export function parseLines(stdout: string): Record<string, string>[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map(parseLine);
+}
+
+export interface Signalled {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a program with only PATH and `env` in its environment until it has printed `lines` lines
+ * on stdout, then sends it `signal` and waits for it to exit. Killed after `timeoutMs`, so a
+ * program that never prints them, or ignores the signal, fails its test instead of the run.
+ */
+export function runUntilLines(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  lines: number,
+  signal: NodeJS.Signals,
+  timeoutMs = 60_000,
+): Promise<Signalled> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let signalled = false;
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!signalled && stdout.split('\n').filter((line) => line !== '').length >= lines) {
+        signalled = true;
+        child.kill(signal);
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code, exitSignal) => {
+      clearTimeout(timer);
+      resolve({ code, signal: exitSignal, stdout, stderr });
+    });
+  });
+}
