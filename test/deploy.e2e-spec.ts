@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadRelayConfig, type RelayConfig } from '../src/config/relay-config.js';
-import { RelayMetrics } from '../src/metrics/relay-metrics.js';
 import { post, sign } from './support/http.js';
+import { relaySelectors, relaySeries, unknownSelectors } from './support/promql-names.js';
 import { uniqueTopics, waitUntilReady } from './support/relay-app.js';
 import { TEST_BROKER } from './support/test-broker.mjs';
 
@@ -105,6 +105,11 @@ function relayConfigIn(objects: readonly Obj[], container: Obj): RelayConfig {
   return loadRelayConfig({ ...values, ...Object.fromEntries(Object.keys(secretRefs).map((name) => [name, 'from-a-secret'])) });
 }
 
+/** The Strimzi Kafka cluster a bootstrap address names: <cluster>-kafka-bootstrap[.<namespace>.svc]:<port>. */
+function strimziClusterOf(brokers: readonly string[]): string | undefined {
+  return /^(.+)-kafka-bootstrap(?:\.[^:]+)?:\d+$/.exec(brokers[0] ?? '')?.[1];
+}
+
 // ---------------------------------------------------------------------------------------------
 // What the relay reads.
 
@@ -190,8 +195,8 @@ describe('deployment files', () => {
       const versions = /^DEPLOY_KUBERNETES_VERSIONS="([^"]+)"/m.exec(readFileSync(join(SCRIPTS, 'env.sh'), 'utf8'))![1]!.split(' ');
       expect(versions).toContain('1.30');
       const all = Object.values(rendered).flat();
-      const custom = all.filter((object) => String(object['apiVersion']).startsWith('monitoring.coreos.com/'));
-      expect(custom.map((object) => object['kind'])).toEqual(['PrometheusRule']);
+      const custom = all.filter((object) => /^(monitoring\.coreos\.com|kafka\.strimzi\.io)\//.test(String(object['apiVersion'])));
+      expect(custom.map((object) => object['kind']).sort()).toEqual(['KafkaTopic', 'KafkaTopic', 'KafkaTopic', 'KafkaUser', 'PodMonitor', 'PrometheusRule']);
       expect(validation.output).toMatch(new RegExp(`^custom resources: ${custom.length} checked against \\d+ CRD versions, 0 error\\(s\\)$`, 'm'));
       const objects = all.length - custom.length + 1;
       for (const version of versions) {
@@ -200,7 +205,7 @@ describe('deployment files', () => {
       }
       expect(validation.output).not.toMatch(/^(WARN|ERROR|FATAL)/m);
       expect(validation.output).toMatch(/INFO docker-compose\.yml is valid against the Compose Specification schema/);
-      expect(validation.output).toMatch(/deploy: ok: rendered base \(\d+ objects\), overlays\/spool \(\d+ objects\), overlays\/strimzi \(\d+ objects\), monitoring \(1 objects\)/);
+      expect(validation.output).toMatch(/deploy: ok: rendered base \(\d+ objects\), overlays\/spool \(\d+ objects\), overlays\/strimzi \(\d+ objects\), monitoring \(3 objects\)/);
     });
 
     it('is strict: an unknown field, a kind without a schema, a misspelt Compose key, or a Dockerfile that ends as root fails the check', async () => {
@@ -223,9 +228,20 @@ describe('deployment files', () => {
         rule['spec']['groups'][0]['rules'][0]['exprr'] = rule['spec']['groups'][0]['rules'][0]['expr'];
         await writeFile(join(dir, 'rule.yaml'), JSON.stringify(rule));
         await writeFile(join(dir, 'no-crd.yaml'), 'apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRules\nmetadata: {name: r}\nspec: {}\n');
+        const user = structuredClone(only(rendered['overlays-strimzi']!, 'KafkaUser'));
+        user['spec']['authorization']['acls'][0]['operations'] = ['Wrte'];
+        await writeFile(join(dir, 'user.yaml'), JSON.stringify(user));
+        // kafka.strimzi.io/v1beta2 is deprecated: the check knows only v1.
+        await writeFile(join(dir, 'v1beta2.yaml'), JSON.stringify({ ...only(rendered['overlays-strimzi']!, 'KafkaUser'), apiVersion: 'kafka.strimzi.io/v1beta2' }));
+        const monitor = structuredClone(only(rendered['monitoring']!, 'PodMonitor'));
+        monitor['spec']['podMetricsEndpoints'][0]['paths'] = '/metrics';
+        await writeFile(join(dir, 'monitor.yaml'), JSON.stringify(monitor));
         for (const [file, message] of [
           ['rule.yaml', /spec\.groups\.0\.rules\.0: Additional properties are not allowed \('exprr' was unexpected\)/],
           ['no-crd.yaml', /no CustomResourceDefinition defines monitoring\.coreos\.com\/v1 PrometheusRules/],
+          ['user.yaml', /spec\.authorization\.acls\.0\.operations\.0: 'Wrte' is not one of/],
+          ['v1beta2.yaml', /no CustomResourceDefinition defines kafka\.strimzi\.io\/v1beta2 KafkaUser/],
+          ['monitor.yaml', /spec\.podMetricsEndpoints\.0: Additional properties are not allowed \('paths' was unexpected\)/],
         ] as const) {
           const check = await run(join(venv, 'bin/python'), [join(SCRIPTS, 'custom-resource-check.py'), '--crds', crds, '--core-out', join(dir, 'core.yaml'), join(dir, file)]);
           expect(check.code).toBe(1);
@@ -290,20 +306,25 @@ describe('deployment files', () => {
       expect(account['automountServiceAccountToken']).toBe(false);
     });
 
-    it.each(KUSTOMIZATIONS)('%s: probes the health routes on the port the relay listens on', (name) => {
+    it.each(KUSTOMIZATIONS)('%s: takes webhooks on `http` and serves probes and /metrics on `management` (MANAGEMENT_PORT), where the probes point', (name) => {
       const container = relayContainer(workloadOf(name));
-      const port = relayConfigIn(rendered[name]!, container).http.port;
+      const { http, management } = relayConfigIn(rendered[name]!, container);
+      expect(management).toBeDefined();
+      expect(management!.port).not.toBe(http.port);
       const ports = container['ports'] as Obj[];
-      expect(ports).toEqual([{ name: 'http', containerPort: port, protocol: 'TCP' }]);
+      expect(ports).toEqual([
+        { name: 'http', containerPort: http.port, protocol: 'TCP' },
+        { name: 'management', containerPort: management!.port, protocol: 'TCP' },
+      ]);
       const target = (probe: Obj): unknown => probe['httpGet']['port'];
       expect(container['startupProbe']['httpGet']).toMatchObject({ path: '/health/live' });
       expect(container['livenessProbe']['httpGet']).toMatchObject({ path: '/health/live' });
       expect(container['readinessProbe']['httpGet']).toMatchObject({ path: '/health/ready' });
-      for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) expect([port, 'http']).toContain(target(container[probe]));
-      // Prometheus scrapes /metrics on the same port.
+      for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) expect([management!.port, 'management']).toContain(target(container[probe]));
+      // Prometheus' kubernetes_sd annotations name the management port too.
       expect(workloadOf(name)['spec']['template']['metadata']['annotations']).toMatchObject({
         'prometheus.io/scrape': 'true',
-        'prometheus.io/port': String(port),
+        'prometheus.io/port': String(management!.port),
         'prometheus.io/path': '/metrics',
       });
     });
@@ -348,7 +369,7 @@ describe('deployment files', () => {
       expect(rendered[name]!.filter((object) => object['kind'] === 'Secret')).toEqual([]);
     });
 
-    it.each(KUSTOMIZATIONS)('%s: Service, PodDisruptionBudget and NetworkPolicy select the relay pods, on its port', (name) => {
+    it.each(KUSTOMIZATIONS)('%s: Service, PodDisruptionBudget and NetworkPolicy select the relay pods; the Service exposes only the webhook port', (name) => {
       const objects = rendered[name]!;
       const workload = workloadOf(name);
       const podLabels = workload['spec']['template']['metadata']['labels'];
@@ -361,7 +382,6 @@ describe('deployment files', () => {
       expect(budget['spec']['maxUnavailable']).toBe(1);
       const policy = only(objects, 'NetworkPolicy');
       expect(selects(policy['spec']['podSelector']['matchLabels'], podLabels)).toBe(true);
-      expect(policy['spec']['ingress']).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }]);
       // Spread over zones and nodes.
       const spread = workload['spec']['template']['spec']['topologySpreadConstraints'] as Obj[];
       expect(spread.map((constraint) => constraint['topologyKey']).sort()).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
@@ -431,20 +451,165 @@ describe('deployment files', () => {
       expect(same).toEqual(expected);
     });
 
-    it('monitoring: alerts on a stalled spool drain, an aging spool, readiness and refused records, on metrics the relay exports', () => {
+    it.each(KUSTOMIZATIONS)('%s: NetworkPolicy lets webhooks in from the ingress controller and scrapes from monitoring only, and out only to Kafka and DNS', (name) => {
+      const objects = rendered[name]!;
+      const container = relayContainer(workloadOf(name));
+      const portNames = (container['ports'] as Obj[]).map((port) => port['name']);
+      const policy = only(objects, 'NetworkPolicy')['spec'];
+      expect(policy['policyTypes']).toEqual(['Ingress', 'Egress']);
+      // Every rule names who may connect: no rule open to every source or destination.
+      const namespaceOf = (peer: Obj): string => peer['namespaceSelector']['matchLabels']['kubernetes.io/metadata.name'];
+      expect(
+        (policy['ingress'] as Obj[]).map((rule) => ({ from: (rule['from'] as Obj[]).map(namespaceOf), ports: rule['ports'] })),
+      ).toEqual([
+        { from: ['ingress-nginx'], ports: [{ port: 'http', protocol: 'TCP' }] },
+        { from: ['monitoring'], ports: [{ port: 'management', protocol: 'TCP' }] },
+      ]);
+      for (const rule of policy['ingress'] as Obj[]) for (const port of rule['ports'] as Obj[]) expect(portNames).toContain(port['port']);
+      const egress = policy['egress'] as Obj[];
+      expect(egress).toHaveLength(2);
+      for (const rule of egress) expect((rule['to'] as Obj[]).length).toBeGreaterThan(0);
+      const [kafka, dns] = egress;
+      expect(kafka!['to']).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kafka' } }, podSelector: { matchLabels: { 'strimzi.io/kind': 'Kafka' } } }]);
+      // The brokers' port, whichever listener the relay uses.
+      const brokerPorts = relayConfigIn(objects, container).kafka.brokers.map((broker) => Number(broker.slice(broker.lastIndexOf(':') + 1)));
+      const allowed = (kafka!['ports'] as Obj[]).map((port) => port['port']);
+      expect(allowed).toEqual([9092, 9093]);
+      for (const port of brokerPorts) expect(allowed).toContain(port);
+      expect(dns).toEqual({
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 53, protocol: 'TCP' },
+        ],
+      });
+    });
+
+    it.each(KUSTOMIZATIONS)('monitoring: the PodMonitor scrapes /metrics on the management port of the pods of %s', (name) => {
+      const monitor = only(rendered['monitoring']!, 'PodMonitor');
+      const workload = workloadOf(name);
+      const container = relayContainer(workload);
+      expect(selects(monitor['spec']['selector']['matchLabels'], workload['spec']['template']['metadata']['labels'])).toBe(true);
+      const endpoints = monitor['spec']['podMetricsEndpoints'] as Obj[];
+      expect(endpoints).toHaveLength(1);
+      expect(endpoints[0]).toMatchObject({ port: 'management', path: '/metrics' });
+      const port = (container['ports'] as Obj[]).find((candidate) => candidate['name'] === endpoints[0]!['port']);
+      expect(port?.['containerPort']).toBe(relayConfigIn(rendered[name]!, container).management?.port);
+    });
+
+    it('monitoring: alerts on the 5xx ratio, publish latency, dead letters, readiness and the spool, on metrics and labels the relay exports', () => {
       const rule = only(rendered['monitoring']!, 'PrometheusRule');
       const rules = (rule['spec']['groups'] as Obj[]).flatMap((group) => group['rules'] as Obj[]);
       expect(rules.map((r) => r['alert'])).toEqual(
-        expect.arrayContaining(['DropeaRelaySpoolStalled', 'DropeaRelaySpoolBacklogAging', 'DropeaRelayNotReady', 'DropeaRelayRecordsRefused']),
+        expect.arrayContaining([
+          'DropeaRelayErrorRatioHigh',
+          'DropeaRelayPublishSlow',
+          'DropeaRelayDeadLetters',
+          'DropeaRelayNotReady',
+          'DropeaRelayNoneReady',
+          'DropeaRelaySpoolBacklogAging',
+          'DropeaRelaySpoolStalled',
+          'DropeaRelayRecordsRefused',
+        ]),
       );
-      const exported = new Set(new RelayMetrics().registry.getMetricsAsArray().map((metric) => metric.name));
+      const byAlert = Object.fromEntries(rules.map((r) => [r['alert'], String(r['expr'])]));
+      expect(byAlert['DropeaRelayErrorRatioHigh']).toMatch(/dropea_relay_webhook_requests_total\{code=~"5\.\."\}/);
+      expect(byAlert['DropeaRelayPublishSlow']).toMatch(/histogram_quantile\(0\.99, .*dropea_relay_publish_duration_seconds_bucket/s);
+      expect(byAlert['DropeaRelayDeadLetters']).toContain('dropea_relay_dead_letters_total');
+      const series = relaySeries();
+      // The check itself: a misspelt metric or label is caught.
+      expect(unknownSelectors('rate(dropea_relay_webhook_request_total[5m]) + dropea_relay_publish_duration_seconds_bucket{status="ok"}', series)).toEqual([
+        'dropea_relay_webhook_request_total is not exported',
+        'dropea_relay_publish_duration_seconds_bucket has no label status',
+      ]);
       for (const { alert, expr, annotations } of rules) {
-        const names = String(expr).match(/dropea_relay_[a-z_]+/g) ?? [];
-        expect({ alert, names: names.length > 0 }).toEqual({ alert, names: true });
-        for (const name of names) expect({ alert, name, exported: exported.has(name) }).toEqual({ alert, name, exported: true });
+        expect({ alert, selectors: relaySelectors(String(expr)).length > 0 }).toEqual({ alert, selectors: true });
+        expect({ alert, problems: unknownSelectors(String(expr), series) }).toEqual({ alert, problems: [] });
         expect(annotations['summary']).toEqual(expect.any(String));
         expect(annotations['description']).toEqual(expect.any(String));
       }
+    });
+
+    it('monitoring: the Grafana dashboard is valid JSON, shipped as a grafana_dashboard ConfigMap, and every query names metrics and labels the relay exports', async () => {
+      const text = await readFile(join(REPO, 'deploy/kubernetes/monitoring/grafana-dashboard.json'), 'utf8');
+      const dashboard = JSON.parse(text) as Obj;
+      const configMap = only(rendered['monitoring']!, 'ConfigMap');
+      expect(configMap['metadata']['labels']).toMatchObject({ grafana_dashboard: '1' });
+      expect(configMap['data']).toEqual({ 'grafana-dashboard.json': text });
+      expect(dashboard).toMatchObject({ uid: 'dropea-relay', title: expect.any(String), schemaVersion: expect.any(Number) });
+      const panels = dashboard['panels'] as Obj[];
+      expect(new Set(panels.map((panel) => panel['id'])).size).toBe(panels.length);
+      const series = relaySeries();
+      const queried = new Set<string>();
+      for (const panel of panels) {
+        const exprs = (panel['targets'] as Obj[]).map((target) => String(target['expr']));
+        expect({ panel: panel['title'], queries: exprs.length > 0 }).toEqual({ panel: panel['title'], queries: true });
+        for (const expr of exprs) {
+          expect({ panel: panel['title'], expr, problems: unknownSelectors(expr, series) }).toEqual({ panel: panel['title'], expr, problems: [] });
+          for (const { name } of relaySelectors(expr)) queried.add(name);
+        }
+      }
+      for (const variable of dashboard['templating']['list'] as Obj[]) {
+        if (variable['type'] === 'query') expect(unknownSelectors(String(variable['definition']), series)).toEqual([]);
+      }
+      // A panel for each thing an operator looks at first.
+      expect([...queried].sort()).toEqual(
+        expect.arrayContaining([
+          'dropea_relay_build_info',
+          'dropea_relay_dead_letters_total',
+          'dropea_relay_publish_duration_seconds_bucket',
+          'dropea_relay_ready',
+          'dropea_relay_spool_bytes',
+          'dropea_relay_spool_oldest_age_seconds',
+          'dropea_relay_webhook_requests_total',
+        ]),
+      );
+      const latency = panels.find((panel) => (panel['targets'] as Obj[]).some((target) => String(target['expr']).includes('dropea_relay_publish_duration_seconds_bucket')))!;
+      expect((latency['targets'] as Obj[]).map((target) => /histogram_quantile\((0\.\d+),/.exec(String(target['expr']))?.[1])).toEqual(['0.5', '0.99']);
+      expect(panels.some((panel) => (panel['targets'] as Obj[]).some((target) => /sum by \(code\) \(rate\(dropea_relay_webhook_requests_total/.test(String(target['expr']))))).toBe(true);
+    });
+
+    it('overlays/strimzi: a KafkaTopic for each topic the relay writes, replicated for acks=all, accepting its largest batch', () => {
+      const objects = rendered['overlays-strimzi']!;
+      const { kafka } = relayConfigIn(objects, relayContainer(workloadOf('overlays-strimzi')));
+      const cluster = strimziClusterOf(kafka.brokers);
+      const topics = objects.filter((object) => object['kind'] === 'KafkaTopic');
+      expect(topics.map((topic) => topic['spec']['topicName'] ?? topic['metadata']['name']).sort()).toEqual(
+        [kafka.topics.orders, kafka.topics.incidences, kafka.topics.deadLetter].sort(),
+      );
+      for (const topic of topics) {
+        expect(topic['apiVersion']).toBe('kafka.strimzi.io/v1');
+        expect(topic['metadata']['labels']['strimzi.io/cluster']).toBe(cluster);
+        const { partitions, replicas, config } = topic['spec'];
+        expect(partitions).toBe(kafka.partitions);
+        // One broker may be down and writes with acks=all still succeed.
+        expect(config['min.insync.replicas']).toBeGreaterThanOrEqual(2);
+        expect(replicas).toBeGreaterThan(config['min.insync.replicas']);
+        expect(config['max.message.bytes']).toBeGreaterThan(kafka.batch.maxBytes);
+        expect(config['retention.ms']).toBeGreaterThanOrEqual(7 * 24 * 3600 * 1000);
+      }
+      // Strimzi creates them; the relay never does.
+      expect(kafka.createTopics).toBe(false);
+    });
+
+    it('overlays/strimzi: the KafkaUser is the relay\'s SASL user, with Describe, Write and DescribeConfigs on its three topics and nothing else', () => {
+      const objects = rendered['overlays-strimzi']!;
+      const { kafka } = relayConfigIn(objects, relayContainer(workloadOf('overlays-strimzi')));
+      const user = only(objects, 'KafkaUser');
+      expect(user['apiVersion']).toBe('kafka.strimzi.io/v1');
+      expect(user['metadata']['name']).toBe(kafka.sasl!.username);
+      expect(user['metadata']['labels']['strimzi.io/cluster']).toBe(strimziClusterOf(kafka.brokers));
+      expect(user['spec']['authentication']).toEqual({ type: kafka.sasl!.mechanism });
+      expect(user['spec']['authorization']['type']).toBe('simple');
+      // Every (resource, operation) pair granted, expanded: exactly these, all allowed, from any host.
+      const granted = (user['spec']['authorization']['acls'] as Obj[]).flatMap((acl) => {
+        expect(acl['type'] ?? 'allow').toBe('allow');
+        expect(acl['host'] ?? '*').toBe('*');
+        const { type, name, patternType } = acl['resource'];
+        return (acl['operations'] as string[]).map((operation) => `${type}:${patternType ?? 'literal'}:${name}:${operation}`);
+      });
+      const topics = [kafka.topics.orders, kafka.topics.incidences, kafka.topics.deadLetter];
+      expect(granted.sort()).toEqual(topics.flatMap((topic) => ['Describe', 'DescribeConfigs', 'Write'].map((operation) => `topic:literal:${topic}:${operation}`)).sort());
     });
 
     it('base: the image is the one the project builds, at its version', async () => {
