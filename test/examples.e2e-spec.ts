@@ -15,6 +15,7 @@ import { TEST_BROKER } from './support/test-broker.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PYTHON_EXAMPLE = `${ROOT}examples/python/consume.py`;
+const PYTHON_EXAMPLE_DIR = `${ROOT}examples/python`;
 const REQUIREMENTS = `${ROOT}examples/python/requirements.txt`;
 /** The project's own pinned buf (package.json), which builds the schema offline. */
 const BUF = `${ROOT}node_modules/.bin/buf`;
@@ -115,6 +116,13 @@ describe('examples/python: a consumer in another language (confluent-kafka, libr
     expect([first.code, second.code]).toEqual([0, 0]);
     const lines = [...pythonLines(first.stdout), ...pythonLines(second.stdout)];
     expect(lines.sort(byPosition)).toEqual(published.map(expectedLine).sort(byPosition));
+  });
+
+  it('reads its settings, the TLS CA file and SASL options included, as its unit tests say (python -m unittest)', async () => {
+    const result = await runProcess(python, ['-m', 'unittest', 'discover', '-s', PYTHON_EXAMPLE_DIR], { PYTHONDONTWRITEBYTECODE: '1' });
+
+    expect({ code: result.code, end: result.stderr.split('\n').slice(-2) }).toEqual({ code: 0, end: ['OK', ''] });
+    expect(Number(/^Ran (\d+) tests/m.exec(result.stderr)?.[1])).toBeGreaterThanOrEqual(7);
   });
 
   it('decodes protobuf records (ENVELOPE_FORMAT=protobuf) with the schema as a descriptor set from proto/', async () => {

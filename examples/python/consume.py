@@ -1,10 +1,12 @@
 """Reads dropea-relay's normalised topics with confluent-kafka (librdkafka) and decodes each event.
 
     python consume.py [--topic TOPIC]... [--from-beginning] [--group ID] [--max N] [--json]
-                      [--descriptor-set FILE]
+                      [--descriptor-set FILE] [--ca-file FILE]
+                      [--sasl-mechanism M] [--sasl-username U] [--sasl-password-file FILE]
 
-It takes the relay's own environment variables: KAFKA_BROKERS, KAFKA_SSL, KAFKA_SASL_MECHANISM,
-KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD, KAFKA_TOPIC_ORDERS and KAFKA_TOPIC_INCIDENCES.
+It takes the relay's own environment variables: KAFKA_BROKERS, KAFKA_SSL, KAFKA_SSL_CA_FILE,
+KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE),
+KAFKA_TOPIC_ORDERS and KAFKA_TOPIC_INCIDENCES; an option wins over its variable.
 docs/asyncapi.yaml describes the topics, keys, headers and the envelope.
 
 What a consumer of these topics has to know:
@@ -80,7 +82,9 @@ def main() -> int:
     return 0
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv=None, env=None) -> argparse.Namespace:
+    """The command line (sys.argv without argv) over the environment (os.environ without env)."""
+    env = os.environ if env is None else env
     parser = argparse.ArgumentParser(description="Reads dropea-relay's normalised topics and decodes each event.")
     parser.add_argument(
         "--topic",
@@ -96,12 +100,52 @@ def parse_args() -> argparse.Namespace:
         help="the envelope's schema as a FileDescriptorSet, to decode protobuf records "
         "(make it with: npx buf build proto --as-file-descriptor-set -o envelope.binpb)",
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--ca-file",
+        default=env.get("KAFKA_SSL_CA_FILE") or None,
+        help="PEM file of the CAs that sign the brokers' certificates; turns TLS on (default: KAFKA_SSL_CA_FILE)",
+    )
+    parser.add_argument(
+        "--sasl-mechanism",
+        type=str.lower,
+        choices=("plain", "scram-sha-256", "scram-sha-512"),
+        default=(env.get("KAFKA_SASL_MECHANISM") or "").lower() or None,
+        help="SASL mechanism (default: KAFKA_SASL_MECHANISM)",
+    )
+    parser.add_argument("--sasl-username", default=env.get("KAFKA_SASL_USERNAME") or None, help="SASL user name (default: KAFKA_SASL_USERNAME)")
+    parser.add_argument(
+        "--sasl-password-file",
+        default=env.get("KAFKA_SASL_PASSWORD_FILE") or None,
+        help="file holding the SASL password (default: KAFKA_SASL_PASSWORD_FILE, else KAFKA_SASL_PASSWORD)",
+    )
+    args = parser.parse_args(argv)
     if not args.topic:
         args.topic = [
-            os.environ.get("KAFKA_TOPIC_ORDERS") or "dropea.order.status.v1",
-            os.environ.get("KAFKA_TOPIC_INCIDENCES") or "dropea.incidence.status.v1",
+            env.get("KAFKA_TOPIC_ORDERS") or "dropea.order.status.v1",
+            env.get("KAFKA_TOPIC_INCIDENCES") or "dropea.incidence.status.v1",
         ]
+
+    ssl = (env.get("KAFKA_SSL") or "false").lower()
+    if ssl not in ("true", "1", "yes", "false", "0", "no"):
+        parser.error(f"KAFKA_SSL must be true or false, got {ssl!r}")
+    args.ssl = ssl in ("true", "1", "yes") or args.ca_file is not None
+    args.sasl_password = None
+    if args.sasl_mechanism is not None:
+        # PLAIN sends the password as it is (RFC 4616): never without TLS, as the relay refuses it.
+        if args.sasl_mechanism == "plain" and not args.ssl and env.get("KAFKA_ALLOW_PLAIN_SASL_WITHOUT_TLS") != "true":
+            parser.error("SASL plain without TLS would send the password in clear: set KAFKA_SSL=true or --ca-file, or use scram-sha-512")
+        if not args.sasl_username:
+            parser.error(f"SASL {args.sasl_mechanism} needs a user name: KAFKA_SASL_USERNAME or --sasl-username")
+        args.sasl_password = env.get("KAFKA_SASL_PASSWORD") or None
+        if args.sasl_password_file is not None:
+            try:
+                with open(args.sasl_password_file, encoding="utf-8") as file:
+                    # A file written by echo or a Kubernetes Secret may end in a newline; no password does.
+                    args.sasl_password = file.read().rstrip("\r\n")
+            except OSError as error:
+                parser.error(f"SASL password file: {error}")
+        if not args.sasl_password:
+            parser.error(f"SASL {args.sasl_mechanism} needs a password: KAFKA_SASL_PASSWORD_FILE, --sasl-password-file or KAFKA_SASL_PASSWORD")
     return args
 
 
@@ -111,10 +155,11 @@ def positive(value: str) -> int:
     return int(value)
 
 
-def consumer_config(args: argparse.Namespace) -> dict:
+def consumer_config(args: argparse.Namespace, env=None) -> dict:
     """librdkafka settings (https://github.com/confluentinc/librdkafka/blob/master/CONFIGURATION.md) from the relay's variables."""
+    env = os.environ if env is None else env
     config = {
-        "bootstrap.servers": os.environ.get("KAFKA_BROKERS") or "127.0.0.1:9092",
+        "bootstrap.servers": env.get("KAFKA_BROKERS") or "127.0.0.1:9092",
         "client.id": "dropea-relay-python-example",
         "group.id": args.group or f"dropea-relay-python-example-{uuid.uuid4()}",
         # Where a group without a committed offset starts.
@@ -123,15 +168,16 @@ def consumer_config(args: argparse.Namespace) -> dict:
         "enable.auto.commit": args.group is not None,
         "enable.auto.offset.store": False,
     }
-    ssl = (os.environ.get("KAFKA_SSL") or "false").lower() in ("true", "1", "yes")
-    mechanism = (os.environ.get("KAFKA_SASL_MECHANISM") or "").lower()
-    if mechanism:
-        config["security.protocol"] = "SASL_SSL" if ssl else "SASL_PLAINTEXT"
-        config["sasl.mechanism"] = mechanism.upper()  # PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
-        config["sasl.username"] = os.environ.get("KAFKA_SASL_USERNAME", "")
-        config["sasl.password"] = os.environ.get("KAFKA_SASL_PASSWORD", "")
-    elif ssl:
+    if args.sasl_mechanism is not None:
+        config["security.protocol"] = "SASL_SSL" if args.ssl else "SASL_PLAINTEXT"
+        config["sasl.mechanism"] = args.sasl_mechanism.upper()  # PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+        config["sasl.username"] = args.sasl_username
+        config["sasl.password"] = args.sasl_password
+    elif args.ssl:
         config["security.protocol"] = "SSL"
+    if args.ca_file is not None:
+        # Instead of the system's CAs (librdkafka's default, ssl.ca.location unset).
+        config["ssl.ca.location"] = args.ca_file
     return config
 
 
