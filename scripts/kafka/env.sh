@@ -8,9 +8,13 @@
 KAFKA_SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 KAFKA_REPO_ROOT="$(cd "$KAFKA_SCRIPTS_DIR/../.." && pwd -P)"
 KAFKA_POM="$KAFKA_SCRIPTS_DIR/pom.xml"
+# The jars fetch.sh downloads, generated from the pom by lock.sh (see README.md).
+KAFKA_JARS_LOCK="$KAFKA_SCRIPTS_DIR/jars.lock"
+KAFKA_FETCH_JARS="$KAFKA_SCRIPTS_DIR/fetch-jars.mjs"
 
-# The pom is the single place that names the Kafka version; reading it here keeps the
-# cache folder name and the fetched jars from drifting apart.
+# The pom is the single place that names the Kafka version; reading it here names the cache
+# folder after it. jars.lock is generated from the pom, and test/kafka-jars.e2e-spec.ts holds
+# the two together.
 KAFKA_VERSION="$(sed -n 's:.*<kafka\.version>[[:space:]]*\([^<[:space:]]*\)[[:space:]]*</kafka\.version>.*:\1:p' "$KAFKA_POM" | awk 'NR == 1')"
 if [[ -z "$KAFKA_VERSION" ]]; then
   echo "kafka: cannot read <kafka.version> from $KAFKA_POM" >&2
@@ -24,8 +28,9 @@ case "$KAFKA_CACHE_DIR" in
 esac
 KAFKA_CACHE_DIR="${KAFKA_CACHE_DIR%/}"
 KAFKA_LIBS_DIR="$KAFKA_CACHE_DIR/libs"
-# Written last by fetch.sh; holds the checksum of the pom the jars came from.
+# Written last by fetch.sh; holds the checksum of the jars.lock the jars were checked against.
 KAFKA_LIBS_MARKER="$KAFKA_LIBS_DIR/.complete"
+KAFKA_MAVEN_REPOSITORY="${KAFKA_MAVEN_REPOSITORY:-https://repo1.maven.org/maven2}"
 
 # Loopback only: the broker is for local runs and tests, never reachable from outside.
 KAFKA_LOCAL_HOST="127.0.0.1"
@@ -106,18 +111,21 @@ kafka_require_java() {
   fi
 }
 
-kafka_require_mvn() {
-  command -v mvn >/dev/null 2>&1 ||
-    kafka_die "mvn not found: install Apache Maven (e.g. apt-get install maven); it fetches the Kafka jars once"
+# Sets KAFKA_NODE. fetch.sh downloads the jars with a small Node.js program (fetch-jars.mjs):
+# Node.js is on every machine that runs the relay, curl or wget may not be.
+kafka_require_node() {
+  KAFKA_NODE="$(command -v node 2>/dev/null)" ||
+    kafka_die "node not found: fetching the Kafka jars needs Node.js 18 or newer on PATH (the relay itself needs 22.13+; https://nodejs.org)"
 }
 
-# cksum is in POSIX, unlike sha256sum/shasum; it only has to notice that the pom changed.
-kafka_pom_checksum() {
+# cksum is in POSIX, unlike sha256sum/shasum; it only has to notice that the lock changed
+# (each jar is checked against its SHA-256 in the lock when it is fetched).
+kafka_file_checksum() {
   cksum <"$1" | awk '{print $1 "-" $2}'
 }
 
 kafka_libs_ready() {
-  [[ -f "$KAFKA_LIBS_MARKER" ]] && [[ "$(cat "$KAFKA_LIBS_MARKER")" == "$(kafka_pom_checksum "$KAFKA_POM")" ]]
+  [[ -f "$KAFKA_LIBS_MARKER" ]] && [[ "$(cat "$KAFKA_LIBS_MARKER")" == "$(kafka_file_checksum "$KAFKA_JARS_LOCK")" ]]
 }
 
 kafka_ensure_libs() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Copies the Kafka broker and tool jars named in pom.xml (and their runtime dependencies)
-# from Maven Central into $KAFKA_CACHE_DIR/libs. Does nothing when that folder already
-# matches pom.xml, so callers may run it before every start.
+# Downloads the Kafka broker and tool jars listed in jars.lock (generated from pom.xml by
+# lock.sh) from Maven Central, or KAFKA_MAVEN_REPOSITORY, into $KAFKA_CACHE_DIR/libs, checking
+# each one's SHA-256 (fetch-jars.mjs). Needs Java and Node.js, not Maven. Does nothing when
+# that folder already matches jars.lock, so callers may run it before every start.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -15,25 +16,21 @@ fetch_lock() {
   rm -rf "$KAFKA_CACHE_DIR"/.partial.*
 }
 
-# Maven writes into a scratch folder next to the cache, so an interrupted or failed fetch
-# never leaves a half-filled libs/ behind, and the final rename stays on one filesystem.
+# The jars go into a scratch folder next to the cache, so an interrupted or failed fetch never
+# leaves a half-filled libs/ behind, and the final rename stays on one filesystem. The marker
+# is written last, and names the very lock the jars were checked against.
 fetch_into() {
-  local work="$1" mvn_args=()
-  if [[ -n "${KAFKA_MVN_ARGS:-}" ]]; then
-    read -r -a mvn_args <<<"$KAFKA_MVN_ARGS"
-  fi
-  # A copy of the pom, so that nothing (e.g. target/) lands in the work tree, and so that
-  # the marker names exactly the pom these jars came from.
-  cp "$KAFKA_POM" "$work/pom.xml"
-  if ! mvn -B -q -Dstyle.color=never -f "$work/pom.xml" ${mvn_args[@]+"${mvn_args[@]}"} \
-    dependency:copy-dependencies -DoutputDirectory="$work/libs" -DincludeScope=runtime \
-    >"$work/mvn.log" 2>&1; then
-    tail -n 40 "$work/mvn.log" >&2
-    kafka_die "mvn could not fetch the Kafka $KAFKA_VERSION jars (output above). Check network access to Maven Central, or proxy/mirror settings in ~/.m2/settings.xml (KAFKA_MVN_ARGS passes extra mvn options)."
-  fi
+  local work="$1"
+  cp "$KAFKA_JARS_LOCK" "$work/jars.lock"
+  mkdir "$work/libs"
+  # NODE_USE_ENV_PROXY: Node.js 22.21+ and 24+ then send fetch() through HTTPS_PROXY /
+  # HTTP_PROXY (minus NO_PROXY); older ones ignore it.
+  # https://nodejs.org/api/cli.html#node_use_env_proxy1
+  NODE_USE_ENV_PROXY="${NODE_USE_ENV_PROXY:-1}" KAFKA_MAVEN_REPOSITORY="$KAFKA_MAVEN_REPOSITORY" \
+    "$KAFKA_NODE" "$KAFKA_FETCH_JARS" "$work/jars.lock" "$work/libs" "$KAFKA_LIBS_DIR" || exit 1
   [[ -f "$work/libs/kafka_2.13-$KAFKA_VERSION.jar" ]] ||
-    kafka_die "mvn finished but kafka_2.13-$KAFKA_VERSION.jar is missing from $work/libs"
-  kafka_pom_checksum "$work/pom.xml" >"$work/libs/.complete"
+    kafka_die "$KAFKA_JARS_LOCK has no kafka_2.13-$KAFKA_VERSION.jar: it does not match pom.xml; run scripts/kafka/lock.sh"
+  kafka_file_checksum "$work/jars.lock" >"$work/libs/.complete"
 }
 
 install_libs() {
@@ -46,8 +43,9 @@ install_libs() {
 
 main() {
   kafka_libs_ready && return 0
+  # Before any download: without Java the jars are of no use.
   kafka_require_java
-  kafka_require_mvn
+  kafka_require_node
   mkdir -p "$KAFKA_CACHE_DIR"
   fetch_lock
   # Someone else may have finished the same fetch while this one waited for the lock.
@@ -60,11 +58,11 @@ main() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   started="$(kafka_now_ms)"
-  kafka_note "fetching Kafka $KAFKA_VERSION jars into $KAFKA_LIBS_DIR (once) ..."
+  kafka_note "fetching the Kafka $KAFKA_VERSION jars into $KAFKA_LIBS_DIR (once) ..."
   fetch_into "$work"
   install_libs "$work"
   count="$(find "$KAFKA_LIBS_DIR" -name '*.jar' | wc -l | tr -d ' ')"
-  kafka_note "fetched $count jars in $(($(kafka_now_ms) - started)) ms"
+  kafka_note "$count jars ready in $(($(kafka_now_ms) - started)) ms"
 }
 
 main "$@"
