@@ -71,14 +71,33 @@ run_storage_tool() {
     -cp "$KAFKA_LIBS_DIR/*" kafka.tools.StorageTool "$@"
 }
 
+# KAFKA_LOCAL_SCRAM_CREDENTIALS holds one SCRAM credential per line, each in the form
+# `kafka-storage format --add-scram` takes, e.g. SCRAM-SHA-512=[name=relay,password=secret]:
+# in KRaft a SASL/SCRAM listener can only authenticate users whose credentials are in the
+# metadata, and format is the one step that writes them before the broker starts (KIP-900).
+# Sets FORMAT_SCRAM_ARGS.
+scram_format_args() {
+  FORMAT_SCRAM_ARGS=()
+  local credential
+  while IFS= read -r credential; do
+    [[ -n "${credential//[[:space:]]/}" ]] && FORMAT_SCRAM_ARGS+=(--add-scram "$credential")
+  done <<<"${KAFKA_LOCAL_SCRAM_CREDENTIALS:-}"
+  return 0
+}
+
 # KRaft refuses to start on an unformatted log dir. Formatting happens once per directory:
 # a second format would mint a new cluster id and orphan the existing data.
 format_storage_once() {
-  [[ -f "$KAFKA_DATA_DIR/meta.properties" ]] && return 0
+  if [[ -f "$KAFKA_DATA_DIR/meta.properties" ]]; then
+    [[ -n "${KAFKA_LOCAL_SCRAM_CREDENTIALS:-}" ]] &&
+      kafka_note "KAFKA_LOCAL_SCRAM_CREDENTIALS is ignored: $KAFKA_DATA_DIR was formatted before (delete $KAFKA_LOCAL_DIR to start afresh)"
+    return 0
+  fi
   local cluster_id format_log="$KAFKA_LOGS_DIR/format.log"
   cluster_id="$(run_storage_tool random-uuid | tail -n 1)"
   [[ "$cluster_id" =~ ^[A-Za-z0-9_-]{22}$ ]] || kafka_die "StorageTool random-uuid gave '$cluster_id', not a cluster id"
-  if ! run_storage_tool format --standalone --ignore-formatted \
+  scram_format_args
+  if ! run_storage_tool format --standalone --ignore-formatted "${FORMAT_SCRAM_ARGS[@]}" \
     -t "$cluster_id" -c "$KAFKA_PROPS_FILE" >"$format_log" 2>&1; then
     cat "$format_log" >&2
     kafka_die "formatting $KAFKA_DATA_DIR failed (output above)"
