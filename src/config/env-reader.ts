@@ -1,9 +1,27 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * Reads typed values out of an environment map and collects every problem, so a bad start
  * reports all wrong variables at once, each by name. Nothing outside `config/` reads
  * `process.env`.
  */
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads a file a variable names (a mounted Secret, a CA bundle); throws as fs.readFileSync does. */
+export type ReadText = (path: string) => string;
+
+/** A file a variable named, and what it held when the relay started. */
+export interface FileText {
+  readonly variable: string;
+  readonly path: string;
+  readonly text: string;
+}
+
+/** A secret and the variable it came from (the value itself, or `<NAME>_FILE` naming a file). */
+export interface Secret {
+  readonly value: string;
+  readonly variable: string;
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -15,7 +33,10 @@ export class ConfigError extends Error {
 export class EnvReader {
   private readonly problems: string[] = [];
 
-  constructor(private readonly env: Env) {}
+  constructor(
+    private readonly env: Env,
+    private readonly readText: ReadText = (path) => readFileSync(path, 'utf8'),
+  ) {}
 
   /** The raw value, or undefined when unset or blank. */
   raw(name: string): string | undefined {
@@ -65,6 +86,39 @@ export class EnvReader {
       .filter((item) => item !== '');
   }
 
+  /**
+   * The content of the file `name` names, read now (files are read once, at start); undefined
+   * when unset, or when it cannot be read, which is recorded naming the variable and the path.
+   */
+  file(name: string): FileText | undefined {
+    const path = this.raw(name);
+    if (path === undefined) return undefined;
+    try {
+      return { variable: name, path, text: this.readText(path) };
+    } catch (error) {
+      return this.fail(name, `names ${path}, which ${unreadable(error)}`, undefined);
+    }
+  }
+
+  /**
+   * A secret given as `name` or, as a mounted Kubernetes Secret is, in the file `fileName`
+   * names; one trailing line break of the file is not part of it (what `echo` and most editors
+   * add). Setting both is a problem naming both. Neither the value nor the file's content ever
+   * appears in a problem.
+   */
+  secret(name: string, fileName: string): Secret | undefined {
+    const direct = this.raw(name);
+    if (direct !== undefined && this.raw(fileName) !== undefined) {
+      return this.fail(name, `and ${fileName} are both set; set only one (${fileName} for a file such as a mounted Secret)`, undefined);
+    }
+    if (direct !== undefined) return { value: direct, variable: name };
+    const fromFile = this.file(fileName);
+    if (fromFile === undefined) return undefined;
+    const value = fromFile.text.replace(/\r?\n$/, '');
+    if (value.trim() === '') return this.fail(fileName, `names ${fromFile.path}, which is empty`, undefined);
+    return { value, variable: fileName };
+  }
+
   /** Records a problem that only the caller can see (e.g. a rule across variables). */
   fail<T>(name: string, message: string, fallback: T): T {
     this.problems.push(`${name} ${message}`);
@@ -74,5 +128,20 @@ export class EnvReader {
   /** Throws one ConfigError naming every bad variable seen so far. */
   assertValid(): void {
     if (this.problems.length > 0) throw new ConfigError(this.problems);
+  }
+}
+
+/** Why a file could not be read, in words (fs error codes: https://nodejs.org/api/errors.html#common-system-errors). */
+function unreadable(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException)?.code) {
+    case 'ENOENT':
+      return 'does not exist';
+    case 'EACCES':
+    case 'EPERM':
+      return 'this process may not read';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    default:
+      return `cannot be read (${String((error as Error)?.message ?? error)})`;
   }
 }

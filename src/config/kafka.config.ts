@@ -1,5 +1,6 @@
 import { ENVELOPE_FORMATS, type EnvelopeFormat } from '../envelope/envelope-codec.js';
 import type { EnvReader } from './env-reader.js';
+import { readSslFiles, type SslFiles } from './tls-files.js';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
@@ -7,6 +8,8 @@ export interface KafkaSasl {
   readonly mechanism: SaslMechanism;
   readonly username: string;
   readonly password: string;
+  /** Where the password came from: KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE (named when authentication fails). */
+  readonly passwordVariable: string;
 }
 
 export interface KafkaTopics {
@@ -19,6 +22,8 @@ export interface KafkaConfig {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly ssl: boolean;
+  /** The CA bundle and client certificate for TLS, read at start (KAFKA_SSL_*_FILE); empty for Node's trusted CAs and no client certificate. */
+  readonly sslFiles: SslFiles;
   readonly sasl: KafkaSasl | undefined;
   readonly topics: KafkaTopics;
   readonly createTopics: boolean;
@@ -58,11 +63,12 @@ export function readKafkaConfig(env: EnvReader): KafkaConfig {
   const bad = brokers.filter((broker) => !BROKER.test(broker));
   if (bad.length > 0) env.fail('KAFKA_BROKERS', `must be comma-separated host:port, got "${bad.join(',')}"`, undefined);
 
-  const ssl = env.bool('KAFKA_SSL', false);
+  const { ssl, sslFiles } = readSsl(env);
   return {
     brokers: brokers.length > 0 ? brokers : ['127.0.0.1:9092'],
     clientId: env.string('KAFKA_CLIENT_ID', 'dropea-relay'),
     ssl,
+    sslFiles,
     sasl: readSasl(env, ssl),
     topics: {
       orders: topic(env, 'KAFKA_TOPIC_ORDERS', 'dropea.order.status.v1'),
@@ -108,6 +114,22 @@ function hasSqlite(version: string): boolean {
   return major > 22 || (major === 22 && minor >= 13);
 }
 
+const SSL_FILE_VARIABLES = ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'] as const;
+
+/**
+ * KAFKA_SSL, and the files of KAFKA_SSL_*_FILE. A file setting only has a meaning over TLS, so
+ * setting one turns TLS on; KAFKA_SSL=false beside one is a contradiction and stops the start.
+ */
+function readSsl(env: EnvReader): { ssl: boolean; sslFiles: SslFiles } {
+  const fileVariables = SSL_FILE_VARIABLES.filter((name) => env.raw(name) !== undefined);
+  const ssl = env.bool('KAFKA_SSL', fileVariables.length > 0);
+  if (!ssl && fileVariables.length > 0) {
+    const what = fileVariables.length === 1 ? 'is a TLS setting' : 'are TLS settings';
+    env.fail('KAFKA_SSL', `is false, but ${fileVariables.join(' and ')} ${what}; remove KAFKA_SSL=false (a KAFKA_SSL_*_FILE setting turns TLS on) or the file setting`, undefined);
+  }
+  return { ssl: ssl || fileVariables.length > 0, sslFiles: readSslFiles(env) };
+}
+
 /**
  * SASL/PLAIN sends the password as it is (RFC 4616): without TLS anyone on the path reads it, so
  * that combination needs KAFKA_ALLOW_PLAIN_SASL_WITHOUT_TLS=true. SCRAM never sends the
@@ -125,8 +147,11 @@ function readSasl(env: EnvReader, ssl: boolean): KafkaSasl | undefined {
     );
   }
   const username = env.optionalString('KAFKA_SASL_USERNAME');
-  const password = env.optionalString('KAFKA_SASL_PASSWORD');
+  // KAFKA_SASL_PASSWORD_FILE: the `password` key of the KafkaUser's Secret, mounted as a file.
+  const password = env.secret('KAFKA_SASL_PASSWORD', 'KAFKA_SASL_PASSWORD_FILE');
   if (username === undefined) env.fail('KAFKA_SASL_USERNAME', `must be set when KAFKA_SASL_MECHANISM=${mechanism}`, undefined);
-  if (password === undefined) env.fail('KAFKA_SASL_PASSWORD', `must be set when KAFKA_SASL_MECHANISM=${mechanism}`, undefined);
-  return { mechanism, username: username ?? '', password: password ?? '' };
+  if (password === undefined && env.raw('KAFKA_SASL_PASSWORD_FILE') === undefined) {
+    env.fail('KAFKA_SASL_PASSWORD', `(or KAFKA_SASL_PASSWORD_FILE) must be set when KAFKA_SASL_MECHANISM=${mechanism}`, undefined);
+  }
+  return { mechanism, username: username ?? '', password: password?.value ?? '', passwordVariable: password?.variable ?? 'KAFKA_SASL_PASSWORD' };
 }

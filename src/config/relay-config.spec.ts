@@ -1,4 +1,8 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeTestCertificates, type TestCertificates } from '../../test/support/test-certificates.js';
 import { ConfigError } from './env-reader.js';
 import { loadRelayConfig } from './relay-config.js';
 
@@ -30,6 +34,7 @@ describe('loadRelayConfig', () => {
         brokers: ['127.0.0.1:9092'],
         clientId: 'dropea-relay',
         ssl: false,
+        sslFiles: {},
         sasl: undefined,
         topics: { orders: 'dropea.order.status.v1', incidences: 'dropea.incidence.status.v1', deadLetter: 'dropea.webhook.dlq.v1' },
         createTopics: false,
@@ -118,7 +123,8 @@ describe('loadRelayConfig', () => {
         brokers: ['kafka-0.kafka:9093', 'kafka-1.kafka:9093'],
         clientId: 'relay-a',
         ssl: true,
-        sasl: { mechanism: 'scram-sha-512', username: 'relay', password: 'secret' },
+        sslFiles: {},
+        sasl: { mechanism: 'scram-sha-512', username: 'relay', password: 'secret', passwordVariable: 'KAFKA_SASL_PASSWORD' },
         topics: { orders: 'o', incidences: 'i', deadLetter: 'd' },
         createTopics: true,
         partitions: 12,
@@ -178,5 +184,111 @@ describe('loadRelayConfig', () => {
     const problems = problemsOf({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'secret-value', PORT: 'x' });
     expect(problems).toHaveLength(2);
     expect(problems.join('\n')).not.toContain('secret-value');
+  });
+
+  describe('files named by variables (read once, at start)', () => {
+    let dir: string;
+    let certs: TestCertificates;
+    const file = (name: string, text: string): string => {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    };
+    const text = (path: string): string => readFileSync(path, 'utf8');
+
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'relay-config-'));
+      certs = makeTestCertificates(join(dir, 'tls'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('reads the CA bundle of KAFKA_SSL_CA_FILE, which turns TLS on', () => {
+      const kafka = loadRelayConfig({ KAFKA_SSL_CA_FILE: certs.ca.cert }).kafka;
+      expect(kafka.ssl).toBe(true);
+      expect(kafka.sslFiles).toEqual({ ca: { variable: 'KAFKA_SSL_CA_FILE', path: certs.ca.cert, text: text(certs.ca.cert) } });
+      // A bundle of several CAs (a CA being renewed beside the old one) is a CA file too.
+      const bundle = file('bundle.crt', text(certs.ca.cert) + text(certs.otherCa.cert));
+      expect(loadRelayConfig({ KAFKA_SSL_CA_FILE: bundle, KAFKA_SSL: 'true' }).kafka.sslFiles.ca?.path).toBe(bundle);
+    });
+
+    it('reads a client certificate and its key for mTLS: both or neither, and they must match', () => {
+      const kafka = loadRelayConfig({ KAFKA_SSL_CERT_FILE: certs.client.cert, KAFKA_SSL_KEY_FILE: certs.client.key }).kafka;
+      expect(kafka.ssl).toBe(true);
+      expect(kafka.sslFiles.client).toEqual({
+        cert: { variable: 'KAFKA_SSL_CERT_FILE', path: certs.client.cert, text: text(certs.client.cert) },
+        key: { variable: 'KAFKA_SSL_KEY_FILE', path: certs.client.key, text: text(certs.client.key) },
+      });
+      expect(problemsOf({ KAFKA_SSL_CERT_FILE: certs.client.cert })).toEqual([expect.stringMatching(/^KAFKA_SSL_KEY_FILE must be set with KAFKA_SSL_CERT_FILE/)]);
+      expect(problemsOf({ KAFKA_SSL_KEY_FILE: certs.client.key })).toEqual([expect.stringMatching(/^KAFKA_SSL_CERT_FILE must be set with KAFKA_SSL_KEY_FILE/)]);
+      expect(problemsOf({ KAFKA_SSL_CERT_FILE: certs.client.cert, KAFKA_SSL_KEY_FILE: certs.stranger.key })).toEqual([
+        `KAFKA_SSL_KEY_FILE names ${certs.stranger.key}, whose key is not the one of the certificate in KAFKA_SSL_CERT_FILE (${certs.client.cert})`,
+      ]);
+    });
+
+    it('stops the start on a missing, unreadable or non-PEM file, naming the variable and the path', () => {
+      const missing = join(dir, 'no-such.crt');
+      const notPem = file('not-pem.crt', 'this is not a certificate\n');
+      const brokenPem = file('broken.crt', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+      const subdir = join(dir, 'a-directory');
+      mkdirSync(subdir, { recursive: true });
+      expect(problemsOf({ KAFKA_SSL_CA_FILE: missing })).toEqual([`KAFKA_SSL_CA_FILE names ${missing}, which does not exist`]);
+      expect(problemsOf({ KAFKA_SSL_CA_FILE: subdir })).toEqual([`KAFKA_SSL_CA_FILE names ${subdir}, which is a directory, not a file`]);
+      expect(problemsOf({ KAFKA_SSL_CA_FILE: notPem })).toEqual([expect.stringMatching(`^KAFKA_SSL_CA_FILE names ${notPem}, which holds no PEM certificate`)]);
+      expect(problemsOf({ KAFKA_SSL_CA_FILE: brokenPem })).toEqual([`KAFKA_SSL_CA_FILE names ${brokenPem}, whose certificate #1 is not a valid X.509 certificate`]);
+      // The key file given a certificate, and the other way round.
+      expect(problemsOf({ KAFKA_SSL_CERT_FILE: certs.client.key, KAFKA_SSL_KEY_FILE: certs.client.cert })).toEqual([
+        expect.stringMatching(`^KAFKA_SSL_CERT_FILE names ${certs.client.key}, which holds no PEM certificate`),
+        `KAFKA_SSL_KEY_FILE names ${certs.client.cert}, which holds no PEM private key (-----BEGIN PRIVATE KEY-----)`,
+      ]);
+      const encrypted = file('encrypted.key', '-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n');
+      expect(problemsOf({ KAFKA_SSL_CERT_FILE: certs.client.cert, KAFKA_SSL_KEY_FILE: encrypted })).toEqual([
+        `KAFKA_SSL_KEY_FILE names ${encrypted}, whose private key is encrypted; give it unencrypted (as Strimzi's user.key is)`,
+      ]);
+    });
+
+    it('refuses KAFKA_SSL=false beside a file setting, which needs TLS', () => {
+      expect(problemsOf({ KAFKA_SSL: 'false', KAFKA_SSL_CA_FILE: certs.ca.cert })).toEqual([
+        expect.stringMatching(/^KAFKA_SSL is false, but KAFKA_SSL_CA_FILE is a TLS setting; remove KAFKA_SSL=false/),
+      ]);
+    });
+
+    it('reads the SASL password from KAFKA_SASL_PASSWORD_FILE, without its trailing line break', () => {
+      const scram = { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'relay' };
+      const password = file('password', ' pass word \n');
+      expect(loadRelayConfig({ ...scram, KAFKA_SASL_PASSWORD_FILE: password }).kafka.sasl).toEqual({
+        mechanism: 'scram-sha-512',
+        username: 'relay',
+        password: ' pass word ',
+        passwordVariable: 'KAFKA_SASL_PASSWORD_FILE',
+      });
+      // As Strimzi writes it: no line break at all.
+      expect(loadRelayConfig({ ...scram, KAFKA_SASL_PASSWORD_FILE: file('strimzi-password', 'p4ss') }).kafka.sasl?.password).toBe('p4ss');
+    });
+
+    it('refuses a secret given twice, or from an empty or missing file, naming the variables and never the secret', () => {
+      const scram = { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'relay' };
+      const password = file('the-password', 'secret-value\n');
+      const both = problemsOf({ ...scram, KAFKA_SASL_PASSWORD: 'secret-value', KAFKA_SASL_PASSWORD_FILE: password });
+      expect(both).toEqual([expect.stringMatching(/^KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE are both set; set only one/)]);
+      expect(both.join('\n')).not.toContain('secret-value');
+      const empty = file('empty', '\n');
+      expect(problemsOf({ ...scram, KAFKA_SASL_PASSWORD_FILE: empty })).toEqual([`KAFKA_SASL_PASSWORD_FILE names ${empty}, which is empty`]);
+      const missing = join(dir, 'no-password');
+      expect(problemsOf({ ...scram, KAFKA_SASL_PASSWORD_FILE: missing })).toEqual([`KAFKA_SASL_PASSWORD_FILE names ${missing}, which does not exist`]);
+      expect(problemsOf(scram)).toEqual([expect.stringMatching(/^KAFKA_SASL_PASSWORD \(or KAFKA_SASL_PASSWORD_FILE\) must be set/)]);
+    });
+
+    it('reads DROPEA_API_KEYS_FILE one key a line and/or comma-separated, and then requires signatures', () => {
+      const keys = file('api-keys', 'old-key\nnew-key, third-key\r\n\n');
+      expect(loadRelayConfig({ DROPEA_API_KEYS_FILE: keys }).webhooks).toMatchObject({ apiKeys: ['old-key', 'new-key', 'third-key'], signatureMode: 'required' });
+      expect(loadRelayConfig({ DROPEA_API_KEYS_FILE: file('one-key', 'only-key\n') }).webhooks.apiKeys).toEqual(['only-key']);
+      expect(problemsOf({ DROPEA_API_KEYS: 'old-key', DROPEA_API_KEYS_FILE: keys })).toEqual([
+        expect.stringMatching(/^DROPEA_API_KEYS and DROPEA_API_KEYS_FILE are both set; set only one/),
+      ]);
+      const commas = file('no-keys', ' , \n');
+      expect(problemsOf({ DROPEA_API_KEYS_FILE: commas })).toEqual([`DROPEA_API_KEYS_FILE names ${commas}, which holds no key`]);
+      const missing = join(dir, 'no-keys-file');
+      expect(problemsOf({ DROPEA_API_KEYS_FILE: missing, DROPEA_SIGNATURE_MODE: 'required' })).toEqual([`DROPEA_API_KEYS_FILE names ${missing}, which does not exist`]);
+    });
   });
 });

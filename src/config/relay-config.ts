@@ -1,4 +1,4 @@
-import { EnvReader, type Env } from './env-reader.js';
+import { EnvReader, type Env, type ReadText } from './env-reader.js';
 import { readHttpConfig, type HttpConfig } from './http.config.js';
 import { readKafkaConfig, type KafkaConfig } from './kafka.config.js';
 import { readManagementConfig, type ManagementConfig } from './management.config.js';
@@ -13,9 +13,12 @@ export interface RelayConfig {
   readonly kafka: KafkaConfig;
 }
 
-/** Throws a ConfigError naming every invalid variable. */
-export function loadRelayConfig(env: Env): RelayConfig {
-  const reader = new EnvReader(env);
+/**
+ * Throws a ConfigError naming every invalid variable. The files that variables name
+ * (KAFKA_SSL_*_FILE, *_FILE secrets) are read here, once, through `readText`.
+ */
+export function loadRelayConfig(env: Env, readText?: ReadText): RelayConfig {
+  const reader = new EnvReader(env, readText);
   const http = readHttpConfig(reader);
   const config: RelayConfig = {
     http,

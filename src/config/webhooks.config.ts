@@ -12,12 +12,20 @@ export interface WebhooksConfig {
 }
 
 export function readWebhooksConfig(env: EnvReader): WebhooksConfig {
-  const apiKeys = env.list('DROPEA_API_KEYS');
+  // DROPEA_API_KEYS_FILE: the same keys in a file (a mounted Secret), comma-separated and/or one a line.
+  const secret = env.secret('DROPEA_API_KEYS', 'DROPEA_API_KEYS_FILE');
+  const apiKeys = (secret?.value ?? '')
+    .split(/[,\r\n]/)
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
+  if (secret?.variable === 'DROPEA_API_KEYS_FILE' && apiKeys.length === 0) {
+    env.fail('DROPEA_API_KEYS_FILE', `names ${env.raw('DROPEA_API_KEYS_FILE')}, which holds no key`, undefined);
+  }
   // Secure by default: with keys, every webhook must be signed unless `optional` is asked for.
   const defaultMode: SignatureMode = apiKeys.length > 0 ? 'required' : 'off';
   const signatureMode = env.oneOf('DROPEA_SIGNATURE_MODE', ['required', 'optional', 'off'], defaultMode);
-  if (signatureMode !== 'off' && apiKeys.length === 0) {
-    env.fail('DROPEA_API_KEYS', `must hold at least one key when DROPEA_SIGNATURE_MODE=${signatureMode}`, undefined);
+  if (signatureMode !== 'off' && apiKeys.length === 0 && env.raw('DROPEA_API_KEYS_FILE') === undefined) {
+    env.fail('DROPEA_API_KEYS', `(or DROPEA_API_KEYS_FILE) must hold at least one key when DROPEA_SIGNATURE_MODE=${signatureMode}`, undefined);
   }
   return {
     apiKeys,

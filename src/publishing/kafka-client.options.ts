@@ -1,5 +1,6 @@
 import { Transport, type KafkaOptions } from '@nestjs/microservices';
 import { Partitioners, logLevel, type KafkaConfig as KafkajsConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
+import type { ConnectionOptions } from 'node:tls';
 import type { LogLevel } from '../config/http.config.js';
 import type { KafkaConfig } from '../config/kafka.config.js';
 
@@ -18,12 +19,15 @@ export function kafkaClientOptions(config: KafkaConfig, level: LogLevel): KafkaO
   return { transport: Transport.KAFKA, options: { postfixId: '', producerOnlyMode: true, client: kafkajsClientConfig(config, level) } };
 }
 
-/** The kafkajs client settings alone, for the programs that use kafkajs without Nest (dlq-replay, consume). */
+/**
+ * The kafkajs client settings alone, shared by the relay and the programs that use kafkajs
+ * without Nest (dlq-replay, consume), so all of them reach Kafka with the same TLS and SASL.
+ */
 export function kafkajsClientConfig(config: KafkaConfig, level: LogLevel): KafkajsConfig {
   return {
     clientId: config.clientId,
     brokers: [...config.brokers],
-    ssl: config.ssl,
+    ssl: config.ssl ? tlsOptions(config) : false,
     ...(config.sasl ? { sasl: sasl(config) } : {}),
     connectionTimeout: 3000,
     requestTimeout: Math.max(config.publishTimeoutMs, 1000),
@@ -55,6 +59,21 @@ const KAFKAJS_LOG_LEVEL: Record<LogLevel, logLevel> = {
   debug: logLevel.WARN,
   trace: logLevel.DEBUG,
 };
+
+/**
+ * Node's TLS options (https://nodejs.org/api/tls.html#tlscreatesecurecontextoptions): `ca`
+ * replaces Node's trusted CAs (NODE_EXTRA_CA_CERTS included) for these connections only, so a
+ * broker is trusted only when KAFKA_SSL_CA_FILE's CA signed it; `cert` and `key` are the client
+ * certificate a listener with ssl.client.auth=required asks for. kafkajs passes them to
+ * tls.connect and sets the server name from the broker's host.
+ */
+function tlsOptions({ sslFiles }: KafkaConfig): true | ConnectionOptions {
+  if (sslFiles.ca === undefined && sslFiles.client === undefined) return true;
+  return {
+    ...(sslFiles.ca ? { ca: sslFiles.ca.text } : {}),
+    ...(sslFiles.client ? { cert: sslFiles.client.cert.text, key: sslFiles.client.key.text } : {}),
+  };
+}
 
 function sasl(config: KafkaConfig): SASLOptions {
   const { mechanism, username, password } = config.sasl!;
