@@ -25,6 +25,7 @@ import {
   type PublisherHealth,
   type Readiness,
 } from './event-publisher.js';
+import { kafkaAccessFailure } from './kafka-access-failure.js';
 import { KAFKA_CLIENT, kafkaProducerConfig } from './kafka-client.options.js';
 import { KafkaSender } from './kafka-sender.js';
 import { deadLetterRecord, recordBytes, refusedDeadLetter, toKafkaRecord, type KafkaRecord, type Outgoing } from './kafka-record.js';
@@ -197,11 +198,13 @@ export class KafkaEventPublisher
    */
   async readiness(): Promise<Readiness> {
     if (this.stopping) return { ready: false, problems: ['The relay is shutting down'] };
-    const report = await withDeadline(this.catalog.refresh(READINESS_MAX_AGE_MS), READINESS_WAIT_MS, () => new Error()).catch(() => ({
-      at: Date.now(),
-      error: `no answer within ${READINESS_WAIT_MS} ms`,
-      topics: new Map(),
-    }));
+    // A reading that fails retries its connection for several seconds (kafkajs); meanwhile the
+    // last failed reading says why better than its absence does (a TLS or SASL refusal, say).
+    const report = await withDeadline(this.catalog.refresh(READINESS_MAX_AGE_MS), READINESS_WAIT_MS, () => new Error()).catch(() =>
+      this.catalog.report?.error !== undefined
+        ? this.catalog.report
+        : { at: Date.now(), error: `no answer within ${READINESS_WAIT_MS} ms`, topics: new Map() },
+    );
     const problems = this.catalog.problems(report);
     const spool = this.spooler?.state;
     if (spool && spool.records > 0) {
@@ -281,6 +284,11 @@ export class KafkaEventPublisher
   }
 
   private sendDirect(record: KafkaRecord): Promise<PublishReceipt> {
+    // Kafka refuses this relay (TLS, SASL) as of the last reading: answer now rather than after
+    // PUBLISH_TIMEOUT_MS of retries that cannot succeed until a setting changes. The next
+    // reading (every RECONNECT_DELAY_MS until connected, then TOPIC_CHECK_INTERVAL_MS) clears it.
+    const refused = this.catalog.report?.accessFailure;
+    if (refused) return Promise.reject(new PublishError(`Kafka refuses the relay's connection (${refused.summary})`));
     const timeout = this.config.publishTimeoutMs;
     const timedOut = () => new PublishError(`Kafka did not acknowledge the record within ${timeout} ms`);
     const published = this.batcher
@@ -290,13 +298,18 @@ export class KafkaEventPublisher
     return withDeadline(published, timeout, timedOut);
   }
 
-  /** Connects the producer and reads the topics, then keeps reading them every TOPIC_CHECK_INTERVAL_MS. */
+  /**
+   * Reads the topics and connects the producer, then keeps reading the topics every
+   * TOPIC_CHECK_INTERVAL_MS. The topics first: their reading keeps why Kafka refuses this relay
+   * (TLS, SASL), which readiness and webhooks report.
+   */
   private async prepare(): Promise<void> {
+    let refusal: string | undefined;
     while (!this.stopping) {
       try {
-        await this.producers.run(async () => undefined);
         const report = await this.catalog.refresh();
         if (report.error !== undefined) throw new Error(report.error);
+        await this.producers.run(async () => undefined);
         this.connected(true);
         this.logger.log(`Connected to Kafka at ${this.config.brokers.join(',')}`);
         const problems = this.catalog.problems(report);
@@ -305,7 +318,17 @@ export class KafkaEventPublisher
         return;
       } catch (error) {
         this.connected(false);
-        this.logger.warn(`Kafka is not reachable yet (${String(error)}); retrying in ${RECONNECT_DELAY_MS} ms`);
+        // A shutdown during the first connection fails it on purpose; that is no news to log.
+        if (this.stopping) return;
+        const access = this.catalog.report?.accessFailure ?? kafkaAccessFailure(error, this.config);
+        if (access === undefined) {
+          refusal = undefined;
+          this.logger.warn(`Kafka is not reachable yet (${String(error)}); retrying in ${RECONNECT_DELAY_MS} ms`);
+        } else if (access.message !== refusal) {
+          // A setting must change: said once at ERROR (and by readiness), not at every retry.
+          refusal = access.message;
+          this.logger.error(`Kafka refuses this relay's connection: ${access.message}. Retrying every ${RECONNECT_DELAY_MS} ms`);
+        }
         await new Promise((resolve) => setTimeout(resolve, RECONNECT_DELAY_MS).unref());
       }
     }

@@ -1,6 +1,7 @@
 import type { Admin, ConfigResourceTypes } from 'kafkajs';
 import type { KafkaConfig, KafkaTopics } from '../config/kafka.config.js';
 import { RecordRefusedError, type TopicProblem, type TopicUnavailableError } from './event-publisher.js';
+import { kafkaAccessFailure, type KafkaAccessFailure } from './kafka-access-failure.js';
 import { classifyKafkaError } from './kafka-failure.js';
 import type { KafkaRecord } from './kafka-record.js';
 import { singleRecordBatchSize } from './record-size.js';
@@ -20,6 +21,8 @@ export interface TopicReport {
   readonly at: number;
   /** Why the metadata could not be read at all (Kafka unreachable, say); then `topics` is empty. */
   readonly error?: string;
+  /** When `error` is Kafka refusing this relay (TLS, SASL): what failed and the setting to check. */
+  readonly accessFailure?: KafkaAccessFailure;
   readonly topics: ReadonlyMap<string, TopicState>;
   /** Why KAFKA_CREATE_TOPICS=true could not create the missing topics, when it could not. */
   readonly createError?: string;
@@ -90,6 +93,7 @@ export class TopicCatalog {
 
   /** Sentences saying why the topics cannot take records now, each naming its fix; empty when they can. */
   problems(report: TopicReport): string[] {
+    if (report.accessFailure !== undefined) return [`Kafka refuses this relay's connection: ${report.accessFailure.message}`];
     if (report.error !== undefined) return [`Kafka's metadata cannot be read at ${this.options.config.brokers.join(',')}: ${report.error}`];
     const problems: string[] = [];
     for (const [name, topic] of Object.entries(this.options.config.topics) as [keyof KafkaTopics, string][]) {
@@ -152,6 +156,8 @@ export class TopicCatalog {
       return { at, topics: states, ...(createError !== undefined ? { createError } : {}) };
     } catch (error) {
       await this.options.dropAdmin();
+      const accessFailure = kafkaAccessFailure(error, this.options.config);
+      if (accessFailure) return { at, error: accessFailure.message, accessFailure, topics: new Map() };
       return { at, error: String((error as Error)?.message ?? error), topics: new Map() };
     }
   }
