@@ -44,8 +44,9 @@ export class KafkaReader {
     this.consumer = kafka.consumer({ groupId: `e2e-reader-${randomUUID()}`, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
   }
 
-  static async start(topics: readonly string[]): Promise<KafkaReader> {
-    const kafka = new Kafka({ clientId: 'e2e-reader', brokers: [TEST_BROKER], logLevel: logLevel.NOTHING });
+  /** Reads `topics` of the test broker, or of the broker at `brokers` (a suite's own). */
+  static async start(topics: readonly string[], brokers: readonly string[] = [TEST_BROKER]): Promise<KafkaReader> {
+    const kafka = new Kafka({ clientId: 'e2e-reader', brokers: [...brokers], logLevel: logLevel.NOTHING });
     const reader = new KafkaReader(kafka);
     readers.add(reader);
     await reader.consumer.connect();
