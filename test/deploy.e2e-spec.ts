@@ -11,6 +11,7 @@ import { loadRelayConfig, type RelayConfig } from '../src/config/relay-config.js
 import { post, sign } from './support/http.js';
 import { relaySelectors, relaySeries, unknownSelectors } from './support/promql-names.js';
 import { uniqueTopics, waitUntilReady } from './support/relay-app.js';
+import { makeTestCertificates, type TestCertificates } from './support/test-certificates.js';
 import { TEST_BROKER } from './support/test-broker.mjs';
 
 /**
@@ -99,11 +100,41 @@ function podEnv(objects: readonly Obj[], container: Obj): { values: Record<strin
   return { values, secretRefs };
 }
 
-/** The relay's configuration in that pod, with a placeholder for each value a Secret holds. */
+/** The relay's configuration in that pod, with a placeholder for each value a Secret holds, in a variable or a file. */
 function relayConfigIn(objects: readonly Obj[], container: Obj): RelayConfig {
   const { values, secretRefs } = podEnv(objects, container);
-  return loadRelayConfig({ ...values, ...Object.fromEntries(Object.keys(secretRefs).map((name) => [name, 'from-a-secret'])) });
+  const workload = objects.find((object) => ['Deployment', 'StatefulSet'].includes(object['kind']))!;
+  return loadRelayConfig({ ...values, ...Object.fromEntries(Object.keys(secretRefs).map((name) => [name, 'from-a-secret'])) }, (path) =>
+    standIn(secretItemAt(workload, container, path), path),
+  );
 }
+
+/** The Secret and key a file of the container is, when `path` is an item of a Secret volume it mounts read-only. */
+function secretItemAt(workload: Obj, container: Obj, path: string): { secretName: string; key: string } | undefined {
+  const mount = ((container['volumeMounts'] ?? []) as Obj[]).find((candidate) => path.startsWith(`${candidate['mountPath']}/`));
+  if (mount === undefined || mount['readOnly'] !== true) return undefined;
+  const volume = ((workload['spec']['template']['spec']['volumes'] ?? []) as Obj[]).find((candidate) => candidate['name'] === mount['name']);
+  const item = ((volume?.['secret']?.['items'] ?? []) as Obj[]).find((candidate) => candidate['path'] === path.slice(mount['mountPath'].length + 1));
+  return item ? { secretName: volume!['secret']['secretName'], key: item['key'] } : undefined;
+}
+
+let certificates: TestCertificates | undefined;
+
+/**
+ * What such a file holds, in kind: certificates and a key of a test CA for Strimzi's ca.crt,
+ * user.crt and user.key, a placeholder for anything else. A path no Secret provides does not
+ * exist, as in the pod.
+ */
+function standIn(item: { secretName: string; key: string } | undefined, path: string): string {
+  if (item === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+  certificates ??= makeTestCertificates(join(tmpdir(), `deploy-certificates-${randomUUID()}`));
+  const pem = { 'ca.crt': certificates.ca.cert, 'user.crt': certificates.client.cert, 'user.key': certificates.client.key }[item.key];
+  return pem === undefined ? 'from-a-secret' : readFileSync(pem, 'utf8');
+}
+
+afterAll(async () => {
+  if (certificates) await rm(certificates.dir, { recursive: true, force: true });
+});
 
 /** The Strimzi Kafka cluster a bootstrap address names: <cluster>-kafka-bootstrap[.<namespace>.svc]:<port>. */
 function strimziClusterOf(brokers: readonly string[]): string | undefined {
@@ -120,7 +151,10 @@ async function namesTheRelayReads(): Promise<Set<string>> {
   for (const file of await readdir(dir)) {
     if (!file.endsWith('.ts') || file.endsWith('.spec.ts')) continue;
     const source = await readFile(join(dir, file), 'utf8');
-    for (const match of source.matchAll(/\.\w+\(\s*'([A-Z][A-Z0-9_]+)'/g)) names.add(match[1]!);
+    // A secret's two names too: env.secret('KAFKA_SASL_PASSWORD', 'KAFKA_SASL_PASSWORD_FILE').
+    for (const match of source.matchAll(/\.\w+\(\s*'([A-Z][A-Z0-9_]+)'(?:,\s*'([A-Z][A-Z0-9_]+)')?/g)) {
+      for (const name of match.slice(1)) if (name !== undefined) names.add(name);
+    }
   }
   return names;
 }
@@ -406,7 +440,7 @@ describe('deployment files', () => {
       expect(relayConfigIn(objects, relayContainer(deployment)).kafka.spool).toBeUndefined();
     });
 
-    it('overlays/strimzi: TLS and SCRAM-SHA-512 to the bootstrap service, with the password and the cluster CA from the Secrets Strimzi creates', () => {
+    it('overlays/strimzi: TLS and SCRAM-SHA-512 to the bootstrap service, with the cluster CA and the password as files of the Secrets Strimzi creates', () => {
       const objects = rendered['overlays-strimzi']!;
       const deployment = only(objects, 'Deployment');
       const container = relayContainer(deployment);
@@ -414,17 +448,16 @@ describe('deployment files', () => {
       const kafka = relayConfigIn(objects, container).kafka;
       expect(kafka.brokers).toEqual(['my-cluster-kafka-bootstrap:9093']);
       expect(kafka.ssl).toBe(true);
-      expect(kafka.sasl).toMatchObject({ mechanism: 'scram-sha-512', username: 'dropea-relay' });
+      expect(kafka.sasl).toMatchObject({ mechanism: 'scram-sha-512', username: 'dropea-relay', passwordVariable: 'KAFKA_SASL_PASSWORD_FILE' });
       expect(kafka.createTopics).toBe(false);
-      // The KafkaUser's Secret is named after it (= the SASL user name), key `password`.
-      expect(secretRefs['KAFKA_SASL_PASSWORD']).toEqual({ name: kafka.sasl!.username, key: 'password' });
-      // NODE_EXTRA_CA_CERTS names ca.crt of <cluster>-cluster-ca-cert, mounted read-only.
-      const caFile = values['NODE_EXTRA_CA_CERTS']!;
-      const mount = (container['volumeMounts'] as Obj[]).find((candidate) => caFile.startsWith(`${candidate['mountPath']}/`))!;
-      expect(mount['readOnly']).toBe(true);
-      const volume = (deployment['spec']['template']['spec']['volumes'] as Obj[]).find((candidate) => candidate['name'] === mount['name'])!;
-      expect(volume['secret']['secretName']).toBe('my-cluster-cluster-ca-cert');
-      expect(volume['secret']['items']).toEqual([{ key: 'ca.crt', path: caFile.slice(mount['mountPath'].length + 1) }]);
+      // KAFKA_SSL_CA_FILE is ca.crt of <cluster>-cluster-ca-cert; KAFKA_SASL_PASSWORD_FILE the key
+      // `password` of the KafkaUser's Secret, named after it (= the SASL user name); both mounted read-only.
+      expect(kafka.sslFiles.ca?.path).toBe(values['KAFKA_SSL_CA_FILE']);
+      expect(secretItemAt(deployment, container, values['KAFKA_SSL_CA_FILE']!)).toEqual({ secretName: 'my-cluster-cluster-ca-cert', key: 'ca.crt' });
+      expect(secretItemAt(deployment, container, values['KAFKA_SASL_PASSWORD_FILE']!)).toEqual({ secretName: kafka.sasl!.username, key: 'password' });
+      // Neither the password nor the CA through the environment any more.
+      expect(secretRefs).not.toHaveProperty('KAFKA_SASL_PASSWORD');
+      expect(values).not.toHaveProperty('NODE_EXTRA_CA_CERTS');
     });
 
     it('overlays/spool: a StatefulSet whose pods each have a ReadWriteOncePod volume at SPOOL_DIR, larger than SPOOL_MAX_BYTES, and no autoscaler', () => {
