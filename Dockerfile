@@ -55,6 +55,6 @@ USER 65532:65532
 EXPOSE 3000
 # SIGTERM goes straight to Node (PID 1), which drains and exits 0 (src/main.ts); the relay
 # starts no child process, so no init is needed to reap one. Other programs of the image run
-# with arguments, e.g. `dist/dlq-replay.js --apply` (README, Replaying dead letters).
+# with arguments, e.g. `dist/cli/dlq-replay/main.js --apply` (README, Replaying dead letters).
 ENTRYPOINT ["/nodejs/bin/node"]
 CMD ["dist/main.js"]

@@ -11,11 +11,11 @@ import { startRelay, uniqueTopics, type RunningRelay } from './support/relay-app
 import { TEST_BROKER } from './support/test-broker.mjs';
 
 /** The built CLI, as `npm run consume` runs it (`npm test` builds before Jest starts). */
-const CLI = fileURLToPath(new URL('../dist/consume.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/cli/consume/main.js', import.meta.url));
 
 const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
-/** `node dist/consume.js` as its own process, its output kept as it comes. */
+/** `node dist/cli/consume/main.js` as its own process, its output kept as it comes. */
 class ConsumeRun {
   stdout = '';
   stderr = '';

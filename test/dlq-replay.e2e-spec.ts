@@ -13,7 +13,7 @@ import { TEST_BROKER } from './support/test-broker.mjs';
 import { SAMPLE_ORDER } from './support/webhook-bodies.js';
 
 /** The built CLI, as `npm run dlq:replay` runs it (`npm test` builds before Jest starts). */
-const CLI = fileURLToPath(new URL('../dist/dlq-replay.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/cli/dlq-replay/main.js', import.meta.url));
 
 
 function runReplay(env: Record<string, string>, args: readonly string[] = [], timeoutMs = 60_000): Promise<Run> {

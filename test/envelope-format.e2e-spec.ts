@@ -15,7 +15,7 @@ import { startRelay, uniqueTopics, type RunningRelay } from './support/relay-app
 import { TEST_BROKER } from './support/test-broker.mjs';
 
 /** The built CLI, as `npm run dlq:replay` runs it (`npm test` builds before Jest starts). */
-const REPLAY_CLI = fileURLToPath(new URL('../dist/dlq-replay.js', import.meta.url));
+const REPLAY_CLI = fileURLToPath(new URL('../dist/cli/dlq-replay/main.js', import.meta.url));
 const fixtures = loadFixtures();
 const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 

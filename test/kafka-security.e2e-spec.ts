@@ -36,7 +36,7 @@ const KEY = 'kafka-security-key';
 const SCRAM_USER = 'relay';
 const SCRAM_PASSWORD = `scram-${randomUUID()}`;
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const CONSUME = fileURLToPath(new URL('../dist/consume.js', import.meta.url));
+const CONSUME = fileURLToPath(new URL('../dist/cli/consume/main.js', import.meta.url));
 const SCRIPTS = fileURLToPath(new URL('../scripts/kafka/', import.meta.url));
 const run = promisify(execFile);
 

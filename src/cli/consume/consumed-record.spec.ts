@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { deadLetterHeaders } from '../dead-letter/dead-letter.js';
-import { normalize } from '../envelope/normalize.js';
-import { toKafkaRecord } from '../publishing/kafka-record.js';
+import { deadLetterHeaders } from '../../dead-letter/dead-letter.js';
+import { normalize } from '../../envelope/normalize.js';
+import { toKafkaRecord } from '../../publishing/kafka-record.js';
 import { readRecord, type RawRecord } from './consumed-record.js';
 
 const topics = { orders: 'orders.v1', incidences: 'incidences.v1', deadLetter: 'dlq.v1' };

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { KafkaTopics } from '../config/kafka.config.js';
+import type { KafkaTopics } from '../../config/kafka.config.js';
 
 /** What `npm run consume` was asked to do. */
 export interface ConsumeOptions {

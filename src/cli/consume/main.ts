@@ -1,15 +1,16 @@
+#!/usr/bin/env node
 import 'reflect-metadata';
 import { Kafka, type Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { EXIT_USAGE, loadConfigFor, write, warnOnStderr } from './cli/cli-io.js';
-import type { RelayConfig } from './config/relay-config.js';
-import { parseConsumeOptions, resolveTopics, UsageError, type ConsumeOptions } from './consume/consume-options.js';
-import { readRecord } from './consume/consumed-record.js';
-import { jsonLine, textBlock } from './consume/record-format.js';
-import { kafkajsClientConfig } from './publishing/kafka-client.options.js';
+import { EXIT_USAGE, loadConfigFor, write, warnOnStderr } from '../cli-io.js';
+import type { RelayConfig } from '../../config/relay-config.js';
+import { parseConsumeOptions, resolveTopics, UsageError, type ConsumeOptions } from './consume-options.js';
+import { readRecord } from './consumed-record.js';
+import { jsonLine, textBlock } from './record-format.js';
+import { kafkajsClientConfig } from '../../publishing/kafka-client.options.js';
 
 const USAGE = `Usage: npm run consume -- [--topic <topic>]... [--from-beginning] [--group <id>] [--max <n>] [--json]
-       node dist/consume.js [options]
+       dropea-relay-consume [options]   (node dist/cli/consume/main.js)
 
 Prints the records of the relay's normalised topics as they arrive: topic, partition, offset,
 key, the headers that add to the value, and the CloudEvents envelope, pretty-printed in the

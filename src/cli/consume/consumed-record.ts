@@ -1,7 +1,7 @@
 import type { IHeaders } from 'kafkajs';
-import { deadLetterOrigin } from '../dead-letter/dead-letter.js';
-import { decodeEnvelope } from '../envelope/envelope-codec.js';
-import type { CloudEvent } from '../envelope/envelope.js';
+import { deadLetterOrigin } from '../../dead-letter/dead-letter.js';
+import { decodeEnvelope } from '../../envelope/envelope-codec.js';
+import type { CloudEvent } from '../../envelope/envelope.js';
 
 /** A record as kafkajs hands it over (KafkaMessage has these fields). */
 export interface RawRecord {

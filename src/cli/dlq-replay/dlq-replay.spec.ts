@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { deadLetterHeaders, type DeadLetter } from '../dead-letter/dead-letter.js';
-import { decodeEnvelope, PROTOBUF_CONTENT_TYPE } from '../envelope/envelope-codec.js';
-import { normalize } from '../envelope/normalize.js';
-import { STRUCTURED_CONTENT_TYPE, toKafkaRecord, type KafkaRecord } from '../publishing/kafka-record.js';
+import { deadLetterHeaders, type DeadLetter } from '../../dead-letter/dead-letter.js';
+import { decodeEnvelope, PROTOBUF_CONTENT_TYPE } from '../../envelope/envelope-codec.js';
+import { normalize } from '../../envelope/normalize.js';
+import { STRUCTURED_CONTENT_TYPE, toKafkaRecord, type KafkaRecord } from '../../publishing/kafka-record.js';
 import {
   headerStrings,
   inProduceRequests,

@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
-import { EXIT_USAGE } from './cli/cli-io.js';
-import { loadRelayConfig } from './config/relay-config.js';
-import { createApp } from './configure-app.js';
-import { buildOpenApiDocument, formatDocument } from './openapi/openapi-document.js';
+import { EXIT_USAGE } from '../cli-io.js';
+import { loadRelayConfig } from '../../config/relay-config.js';
+import { createApp } from '../../configure-app.js';
+import { buildOpenApiDocument, formatDocument } from '../../openapi/openapi-document.js';
 
 const USAGE = `Usage: npm run openapi
-       node dist/openapi.js <file>
+       node dist/cli/openapi/main.js <file>
 
 Writes the relay's OpenAPI document, the one it serves at /docs-json, to <file>
 (npm run openapi writes docs/openapi.json). Nothing connects to Kafka.

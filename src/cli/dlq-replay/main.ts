@@ -1,11 +1,12 @@
+#!/usr/bin/env node
 import 'reflect-metadata';
 import { Kafka, type Producer } from 'kafkajs';
 import { parseArgs } from 'node:util';
-import { EXIT_USAGE, loadConfigFor, write, warnOnStderr } from './cli/cli-io.js';
-import type { RelayConfig } from './config/relay-config.js';
-import { kafkajsClientConfig, kafkaProducerConfig } from './publishing/kafka-client.options.js';
-import { byTopic, type KafkaRecord } from './publishing/kafka-record.js';
-import { readDeadLetters } from './replay/dead-letter-reader.js';
+import { EXIT_USAGE, loadConfigFor, write, warnOnStderr } from '../cli-io.js';
+import type { RelayConfig } from '../../config/relay-config.js';
+import { kafkajsClientConfig, kafkaProducerConfig } from '../../publishing/kafka-client.options.js';
+import { byTopic, type KafkaRecord } from '../../publishing/kafka-record.js';
+import { readDeadLetters } from './dead-letter-reader.js';
 import {
   inProduceRequests,
   jsonReport,
@@ -15,10 +16,10 @@ import {
   tally,
   type BatchSize,
   type ReplayedRecord,
-} from './replay/dlq-replay.js';
+} from './dlq-replay.js';
 
 const USAGE = `Usage: npm run dlq:replay -- [--apply] [--json]
-       node dist/dlq-replay.js [--apply] [--json]
+       dropea-relay-dlq-replay [--apply] [--json]   (node dist/cli/dlq-replay/main.js)
 
 Reads the dead-letter topic (KAFKA_TOPIC_DLQ) from its beginning up to where it ends when the
 run starts, runs every record through the relay's current validation and normalisation, and

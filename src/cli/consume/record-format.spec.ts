@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { normalize } from '../envelope/normalize.js';
+import { normalize } from '../../envelope/normalize.js';
 import type { ConsumedRecord } from './consumed-record.js';
 import { jsonLine, textBlock } from './record-format.js';
 

@@ -1,16 +1,16 @@
 import type { IHeaders } from 'kafkajs';
-import type { KafkaTopics } from '../config/kafka.config.js';
-import { bodySha256, DEAD_LETTER_HEADERS, deadLetterOrigin, type DeadLetterReason } from '../dead-letter/dead-letter.js';
-import type { EnvelopeFormat } from '../envelope/envelope-codec.js';
-import { normalize } from '../envelope/normalize.js';
-import { PROBLEM_TYPES, problemTypeUri, type FieldError } from '../problem/problem-details.js';
-import { ProblemException } from '../problem/problem.exception.js';
-import { countFitting } from '../publishing/batcher.js';
-import { recordBytes, toKafkaRecord, type KafkaRecord } from '../publishing/kafka-record.js';
-import { JsonBodyPipe } from '../webhooks/json-body.pipe.js';
-import { StatusUpdatePipe } from '../webhooks/status-update.pipe.js';
-import { traceContextOf } from '../webhooks/trace-context.js';
-import { isWebhookRoute, WEBHOOK_ROUTES } from '../webhooks/webhook-routes.js';
+import type { KafkaTopics } from '../../config/kafka.config.js';
+import { bodySha256, DEAD_LETTER_HEADERS, deadLetterOrigin, type DeadLetterReason } from '../../dead-letter/dead-letter.js';
+import type { EnvelopeFormat } from '../../envelope/envelope-codec.js';
+import { normalize } from '../../envelope/normalize.js';
+import { PROBLEM_TYPES, problemTypeUri, type FieldError } from '../../problem/problem-details.js';
+import { ProblemException } from '../../problem/problem.exception.js';
+import { countFitting } from '../../publishing/batcher.js';
+import { recordBytes, toKafkaRecord, type KafkaRecord } from '../../publishing/kafka-record.js';
+import { JsonBodyPipe } from '../../webhooks/json-body.pipe.js';
+import { StatusUpdatePipe } from '../../webhooks/status-update.pipe.js';
+import { traceContextOf } from '../../webhooks/trace-context.js';
+import { isWebhookRoute, WEBHOOK_ROUTES } from '../../webhooks/webhook-routes.js';
 
 /** A record as read from the dead-letter topic (kafkajs's KafkaMessage has these fields). */
 export interface DeadLetterRecord {
