@@ -141,6 +141,12 @@ function exitWithin(started: NpmStart, ms: number): Promise<number | null | 'sti
   return Promise.race([started.exited, timedOut]);
 }
 
+/** Expects that exit status within `ms`; on a mismatch the failure shows what `npm start` printed. */
+async function expectExit(started: NpmStart, ms: number, expected: number | 'still running'): Promise<void> {
+  const code = await exitWithin(started, ms);
+  if (code !== expected) throw new Error(`npm start: expected ${expected}, got ${code}; it printed:\n${started.output()}`);
+}
+
 /** Nothing listens on the relay's port, the broker it started is gone, no process it started runs. */
 async function expectAllStopped(started: NpmStart): Promise<void> {
   expect(await portOpen(started.port)).toBe(false);
@@ -176,7 +182,7 @@ describe('npm start, stopped by a process manager or a terminal', () => {
     try {
       expect(started.below.length).toBeGreaterThan(0);
       process.kill(started.pid, signal);
-      expect(await exitWithin(started, 15_000)).toBe(signal === 'SIGINT' ? 130 : 143);
+      await expectExit(started, 15_000, signal === 'SIGINT' ? 130 : 143);
       expect(started.output()).toContain('the relay stopped cleanly');
       if (!started.brokerWasRunning) expect(started.output()).toContain('stopping the local Kafka broker');
       await expectAllStopped(started);
@@ -189,7 +195,7 @@ describe('npm start, stopped by a process manager or a terminal', () => {
     const started = await npmStart({}, { detached: true });
     try {
       process.kill(-started.pid, 'SIGINT');
-      expect(await exitWithin(started, 15_000)).toBe(130);
+      await expectExit(started, 15_000, 130);
       // The relay saw one signal, so it drained instead of exiting at once.
       expect(started.output()).toContain('the relay stopped cleanly');
       expect(started.output()).not.toContain('forcing the stop');
@@ -207,9 +213,9 @@ describe('npm start, stopped by a process manager or a terminal', () => {
       await started.printed('stopping (send it again to force)', 5_000);
       // The graceful stop waits for the unfinished request; nothing ends it but the second signal.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
-      expect(await exitWithin(started, 0)).toBe('still running');
+      await expectExit(started, 0, 'still running');
       process.kill(-started.pid, 'SIGINT');
-      expect(await exitWithin(started, 10_000)).toBe(130);
+      await expectExit(started, 10_000, 130);
       expect(started.output()).toContain('forcing the stop');
       expect(started.output()).not.toContain('the relay stopped cleanly');
       await expectAllStopped(started);
