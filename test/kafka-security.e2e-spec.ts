@@ -173,7 +173,9 @@ async function isRefused(env: Record<string, string>, reason: RegExp, summary: s
   expect((await fetch(`${relay.url}/health/live`)).status).toBe(200);
   const started = performance.now();
   const reply = await send(relay, 1);
-  expect(performance.now() - started).toBeLessThan(1000);
+  // Answered because Kafka refuses the relay, not because PUBLISH_TIMEOUT_MS (2 s) ran out: the
+  // detail below names the refusal.
+  expect(performance.now() - started).toBeLessThan(2000);
   expect(reply.status).toBe(503);
   expect(reply.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   expect(reply.body).toMatchObject({ status: 503, type: expect.stringMatching(/kafka-unavailable$/) });
