@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { post, sign } from './support/http.js';
-import { RelayProcess } from './support/relay-process.js';
+import { portOpen } from './support/local-ports.js';
 import { uniqueTopics } from './support/relay-app.js';
+import { RelayProcess } from './support/relay-process.js';
 import { TEST_BROKER } from './support/test-broker.mjs';
 
 /**
@@ -128,17 +128,6 @@ function startShell(script: string, env: NodeJS.ProcessEnv, { timeoutMs = 120_00
 
 function shell(script: string, env: NodeJS.ProcessEnv, options: { timeoutMs?: number; until?: (output: string) => boolean } = {}): Promise<Shell> {
   return startShell(script, env, options).done;
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function freeReadmePort(): Promise<void> {

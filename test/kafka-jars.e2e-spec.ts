@@ -7,6 +7,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './support/local-ports.js';
 import { runProcess, type Run } from './support/run-process.js';
 
 /**
@@ -90,17 +91,6 @@ async function bareBin(root: string, withJava: boolean): Promise<string> {
 /** The last line fetch.sh printed on stderr: the one that says what went wrong. */
 function lastLine(run: Run): string {
   return run.stderr.trimEnd().split('\n').at(-1) ?? '';
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** What a test asks of the stand-in repository: the real bytes, or something else for a path. */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort, portOpen } from './support/local-ports.js';
 import { waitUntilReady } from './support/relay-app.js';
 
 /**
@@ -15,28 +16,6 @@ import { waitUntilReady } from './support/relay-app.js';
  */
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const LOCAL_BROKER_PORT = 9092;
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 /** Every process below `root`, from /proc (Linux). */
 function descendantsOf(root: number): number[] {
