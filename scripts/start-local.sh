@@ -26,18 +26,15 @@ signal_status=0  # 128 + the first signal's number, the exit status of a stop on
 last_signal_ms=0
 started_broker=false
 
-now_ms() {
-  local t="${EPOCHREALTIME/[.,]/}"
-  echo "${t:0:${#t}-3}"
-}
-
 say() {
   echo "start: $*" >&2
 }
 
 on_signal() {
-  local status="$1" name="$2" now
-  now="$(now_ms)"
+  # No command substitution here: npm's copy of a Ctrl-C can land while this handler runs, and
+  # bash cannot take a trap in the middle of parsing a $(...) (it reports an unexpected EOF).
+  local status="$1" name="$2" micros="${EPOCHREALTIME/[.,]/}" now
+  now=$((10#$micros / 1000))
   if ((signals > 0 && now - last_signal_ms < SAME_SIGNAL_WINDOW_MS)); then
     return 0
   fi
