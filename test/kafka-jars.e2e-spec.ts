@@ -256,6 +256,22 @@ describe('scripts/kafka/fetch.sh on a machine with Node.js and Java but no Maven
   describe('against a repository that fails', () => {
     let repository: StandInRepository;
 
+    /**
+     * A copy of the full cache without one jar (the first whose name starts with `prefix`) and
+     * with the marker of another lock, as a changed jars.lock leaves it; the stand-in repository
+     * serves the real jars again and has seen no request yet.
+     */
+    async function cacheLacking(name: string, prefix: string): Promise<{ cacheDir: string; missing: (typeof jars)[number] }> {
+      repository.requests.length = 0;
+      repository.answer = (_path, real) => ({ status: 200, body: real });
+      const cacheDir = join(root, name);
+      await cp(cache, cacheDir, { recursive: true });
+      const missing = jars.find((jar) => jar.name.startsWith(prefix)) ?? jars[0]!;
+      await unlink(join(cacheDir, 'libs', missing.name));
+      await writeFile(marker(cacheDir), 'the marker of another jars.lock\n');
+      return { cacheDir, missing };
+    }
+
     beforeAll(async () => {
       repository = new StandInRepository(join(cache, 'libs'));
       await repository.listen();
@@ -315,13 +331,7 @@ describe('scripts/kafka/fetch.sh on a machine with Node.js and Java but no Maven
     });
 
     it('after a change of the lock (a marker of another lock), downloads only the jars the cache lacks, and writes the marker', async () => {
-      repository.requests.length = 0;
-      repository.answer = (_path, real) => ({ status: 200, body: real });
-      const cacheDir = join(root, 'changed');
-      await cp(cache, cacheDir, { recursive: true });
-      const missing = jars.find((jar) => jar.name.startsWith('kafka-clients-')) ?? jars[0]!;
-      await unlink(join(cacheDir, 'libs', missing.name));
-      await writeFile(marker(cacheDir), 'the marker of another jars.lock\n');
+      const { cacheDir, missing } = await cacheLacking('changed', 'kafka-clients-');
       const run = await fetch({ KAFKA_CACHE_DIR: cacheDir, KAFKA_MAVEN_REPOSITORY: repository.url });
       expect(run.stderr).toContain(`kafka: ${jars.length - 1} of ${jars.length} jars already in the cache`);
       expect(run.code).toBe(0);
@@ -331,13 +341,7 @@ describe('scripts/kafka/fetch.sh on a machine with Node.js and Java but no Maven
     });
 
     it('behind a proxy: with HTTP_PROXY set, a Node.js that reads it (22.21+, 24+) sends every request through the proxy', async () => {
-      repository.requests.length = 0;
-      repository.answer = (_path, real) => ({ status: 200, body: real });
-      const cacheDir = join(root, 'proxied');
-      await cp(cache, cacheDir, { recursive: true });
-      const missing = jars.find((jar) => jar.name.startsWith('jspecify-')) ?? jars[0]!;
-      await unlink(join(cacheDir, 'libs', missing.name));
-      await writeFile(marker(cacheDir), 'the marker of another jars.lock\n');
+      const { cacheDir, missing } = await cacheLacking('proxied', 'jspecify-');
       // No such host: only the proxy (the stand-in, which tunnels to itself) can answer for it.
       const run = await fetch({ KAFKA_CACHE_DIR: cacheDir, KAFKA_MAVEN_REPOSITORY: 'http://maven.invalid/maven2', HTTP_PROXY: `http://127.0.0.1:${repository.port}` });
       const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);

@@ -127,7 +127,7 @@ function readSsl(env: EnvReader): { ssl: boolean; sslFiles: SslFiles } {
     const what = fileVariables.length === 1 ? 'is a TLS setting' : 'are TLS settings';
     env.fail('KAFKA_SSL', `is false, but ${fileVariables.join(' and ')} ${what}; remove KAFKA_SSL=false (a KAFKA_SSL_*_FILE setting turns TLS on) or the file setting`, undefined);
   }
-  return { ssl: ssl || fileVariables.length > 0, sslFiles: readSslFiles(env) };
+  return { ssl, sslFiles: readSslFiles(env) };
 }
 
 /**

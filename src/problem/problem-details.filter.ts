@@ -6,6 +6,7 @@ import {
   PROBLEM_TYPE_PREFIX,
   PROBLEM_TYPES,
   problemTypeUri,
+  SEND_JSON_DETAIL,
   type ProblemDetails,
   type ProblemType,
 } from './problem-details.js';
@@ -20,7 +21,7 @@ const GENERIC_TYPES = new Map<number, ProblemType>(
 
 /** What the sender should do, for the generic errors where the status alone says it. */
 const GENERIC_DETAILS = new Map<number, string>([
-  [PROBLEM_TYPES.unsupportedMediaType.status, 'Send the webhook body as JSON with the header Content-Type: application/json'],
+  [PROBLEM_TYPES.unsupportedMediaType.status, SEND_JSON_DETAIL],
 ]);
 
 /**

@@ -51,6 +51,9 @@ export const PROBLEM_TYPES = {
 
 export type ProblemType = (typeof PROBLEM_TYPES)[keyof typeof PROBLEM_TYPES];
 
+/** The 415's detail, wherever it is answered (Fastify's content-type check, the JSON body pipe): what to send instead. */
+export const SEND_JSON_DETAIL = 'Send the webhook body as JSON with the header Content-Type: application/json';
+
 export const PROBLEM_TYPE_PREFIX = 'urn:dropea-relay:problem:';
 
 export function problemTypeUri(slug: string): string {

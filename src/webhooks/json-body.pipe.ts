@@ -1,6 +1,6 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
 import { parseStrictJson, type JsonRejection } from '../json/strict-json.js';
-import { PROBLEM_TYPES } from '../problem/problem-details.js';
+import { PROBLEM_TYPES, SEND_JSON_DETAIL } from '../problem/problem-details.js';
 import { ProblemException } from '../problem/problem.exception.js';
 
 /** Dropea's payloads are flat; 32 levels leave room for any extra a sender adds. */
@@ -15,7 +15,7 @@ export const MAX_JSON_DEPTH = 32;
 export class JsonBodyPipe implements PipeTransform<unknown, Record<string, unknown>> {
   transform(body: unknown): Record<string, unknown> {
     if (!Buffer.isBuffer(body)) {
-      throw ProblemException.of(PROBLEM_TYPES.unsupportedMediaType, 'Send the webhook body as JSON with the header Content-Type: application/json');
+      throw ProblemException.of(PROBLEM_TYPES.unsupportedMediaType, SEND_JSON_DETAIL);
     }
     const parsed = parseStrictJson(body, MAX_JSON_DEPTH);
     if (!parsed.ok) throw rejectionProblem(parsed.rejection);

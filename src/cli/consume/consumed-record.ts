@@ -84,7 +84,7 @@ function text(value: Buffer): string | undefined {
 
 /**
  * Header values as UTF-8 text. A header that occurs more than once counts by its last value,
- * as the Java client's `Headers.lastHeader` reads it (replay/dlq-replay.ts reads them the same
+ * as the Java client's `Headers.lastHeader` reads it (cli/dlq-replay/dlq-replay.ts reads them the same
  * way; not imported from there, which would load the relay's validation into this tool).
  */
 function headerStrings(headers: IHeaders | undefined): Record<string, string> {

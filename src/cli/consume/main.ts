@@ -2,12 +2,12 @@
 import 'reflect-metadata';
 import { Kafka, type Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { EXIT_USAGE, loadConfigFor, write, warnOnStderr } from '../cli-io.js';
 import type { RelayConfig } from '../../config/relay-config.js';
+import { kafkajsClientConfig } from '../../publishing/kafka-client.options.js';
+import { EXIT_USAGE, loadConfigFor, write, warnOnStderr } from '../cli-io.js';
 import { parseConsumeOptions, resolveTopics, UsageError, type ConsumeOptions } from './consume-options.js';
 import { readRecord } from './consumed-record.js';
 import { jsonLine, textBlock } from './record-format.js';
-import { kafkajsClientConfig } from '../../publishing/kafka-client.options.js';
 
 const USAGE = `Usage: npm run consume -- [--topic <topic>]... [--from-beginning] [--group <id>] [--max <n>] [--json]
        dropea-relay-consume [options]   (node dist/cli/consume/main.js)
@@ -36,8 +36,6 @@ Ctrl-C stops it: it leaves the group, disconnects and exits 0.
 Exit status: 0 after --max records or Ctrl-C, 1 on a Kafka error, 64 on a bad argument,
 78 on a bad configuration.
 `;
-
-/** sysexits.h: EX_USAGE, EX_CONFIG. */
 
 async function main(args: readonly string[]): Promise<number> {
   let options: ConsumeOptions;
@@ -184,7 +182,6 @@ function describe(error: unknown): string {
   return `${error.message}${cause}`;
 }
 
-/** Resolves once the text is handed to the OS, so the process never ends with output pending. */
 warnOnStderr('consume');
 main(process.argv.slice(2)).then(
   (code) => {

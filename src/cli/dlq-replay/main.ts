@@ -2,10 +2,10 @@
 import 'reflect-metadata';
 import { Kafka, type Producer } from 'kafkajs';
 import { parseArgs } from 'node:util';
-import { EXIT_USAGE, loadConfigFor, write, warnOnStderr } from '../cli-io.js';
 import type { RelayConfig } from '../../config/relay-config.js';
 import { kafkajsClientConfig, kafkaProducerConfig } from '../../publishing/kafka-client.options.js';
 import { byTopic, type KafkaRecord } from '../../publishing/kafka-record.js';
+import { EXIT_USAGE, loadConfigFor, write, warnOnStderr } from '../cli-io.js';
 import { readDeadLetters } from './dead-letter-reader.js';
 import {
   inProduceRequests,
@@ -41,8 +41,6 @@ deduplicate on id.
 Exit status: 0 when every record was read (even if some still fail), 1 on a Kafka error,
 64 on a bad argument, 78 on a bad configuration.
 `;
-
-/** sysexits.h: EX_USAGE, EX_CONFIG. */
 
 async function main(args: readonly string[]): Promise<number> {
   let options: { apply?: boolean; json?: boolean; help?: boolean };
@@ -135,7 +133,6 @@ function describe(error: unknown): string {
   return `${error.message}${cause}`;
 }
 
-/** Resolves once the text is handed to the OS, so the process never ends with output pending. */
 // A reader that closes the pipe early (`| head`) is not an error of the replay.
 process.stdout.on('error', () => undefined);
 

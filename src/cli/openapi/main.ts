@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
-import { EXIT_USAGE } from '../cli-io.js';
 import { loadRelayConfig } from '../../config/relay-config.js';
 import { createApp } from '../../configure-app.js';
 import { buildOpenApiDocument, formatDocument } from '../../openapi/openapi-document.js';
+import { EXIT_USAGE } from '../cli-io.js';
 
 const USAGE = `Usage: npm run openapi
        node dist/cli/openapi/main.js <file>
