@@ -1,7 +1,8 @@
 // The reference relay (bench only, never shipped): the least a relay has to do, on bare Fastify
 // (the relay's own Fastify, through @nestjs/platform-fastify) and kafkajs. Raw body, HMAC-SHA256
-// check (hex, as bench/payloads.mjs signs), JSON.parse, a CloudEvents 1.0 JSON envelope with a
-// random id, and an idempotent producer (acks=all, one request in flight) behind a micro-batch
+// check (hex, as bench/payloads.mjs signs), JSON.parse, the contract's CloudEvents 1.0 JSON envelope
+// (CONTRACT.md §2: the same attributes and data fields as the relay's, so the same record size)
+// with a random id, and an idempotent producer (acks=all, one request in flight) behind a micro-batch
 // like the relay's: a batch leaves after KAFKA_BATCH_LINGER_MS (2) or at KAFKA_BATCH_MAX_RECORDS
 // (500); while one is in flight the next gathers and leaves when it is acknowledged. 202 only
 // after the broker acknowledged. No Nest, no validation, no dedup, no metrics, no dead letters.
@@ -58,6 +59,33 @@ function dispatch() {
     });
 }
 
+// `updated_at` is Europe/Madrid wall-clock time without an offset ("2026-01-01 00:00:07"): its
+// offset comes from Intl, once per local hour (the zone's rules change on whole hours), and the
+// envelope carries the instant in UTC, the local time and the offset, as the relay's does (the
+// hour October repeats gets its second offset here, the first in the relay: the bench never sends one).
+const madrid = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Madrid', timeZoneName: 'longOffset' });
+const offsetsByHour = new Map();
+function offsetAt(epochMs) {
+  const name = madrid.formatToParts(epochMs).find((part) => part.type === 'timeZoneName').value; // "GMT+01:00"
+  return name === 'GMT' ? '+00:00' : name.slice(3);
+}
+function madridTime(updatedAt) {
+  const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})$/.exec(updatedAt);
+  if (match === null) return undefined;
+  const local = `${match[1]}T${match[2]}`;
+  const hour = local.slice(0, 13);
+  let offset = offsetsByHour.get(hour);
+  if (offset === undefined) {
+    const asUtc = Date.parse(`${local}Z`);
+    if (Number.isNaN(asUtc)) return undefined;
+    const guess = offsetAt(asUtc);
+    offset = offsetAt(Date.parse(`${local}${guess}`));
+    offsetsByHour.set(hour, offset);
+  }
+  const utc = new Date(Date.parse(`${local}${offset}`)).toISOString();
+  return { utc: `${utc.slice(0, 19)}Z`, local, offset };
+}
+
 const app = Fastify({ bodyLimit: Number(env.MAX_BODY_BYTES ?? 65536), logger: false });
 app.removeAllContentTypeParsers();
 app.addContentTypeParser(/^application\/json\s*(;|$)/i, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
@@ -77,11 +105,17 @@ async function receive(request, reply) {
   const kind = body?.topic === 'incidence:status_update' ? 'incidence' : 'order';
   const entityId = kind === 'order' ? body.order_id : body.incidence_id;
   if (!Number.isSafeInteger(entityId)) return reply.code(400).send({ status: 'bad_request' });
+  const time = typeof body.updated_at === 'string' ? madridTime(body.updated_at) : undefined;
+  if (time === undefined) return reply.code(400).send({ status: 'bad_request' });
   const id = randomUUID();
+  const subject = String(entityId);
   const event = {
-    specversion: '1.0', id, source: env.CE_SOURCE ?? 'dropea', type: `com.dropea.${kind}.status_changed`, subject: String(entityId),
-    time: new Date().toISOString(), datacontenttype: 'application/json',
-    data: { entity: kind, entity_id: entityId, status: body.new_status, previous_status: body.prev_status ?? null, updated_at: body.updated_at, source_payload: body },
+    specversion: '1.0', id, source: env.CE_SOURCE ?? 'dropea', type: `com.dropea.${kind}.status_changed`, subject,
+    time: time.utc, datacontenttype: 'application/json', partitionkey: subject,
+    data: {
+      entity: kind, entity_id: entityId, previous_status: body.prev_status ?? null, status: body.new_status,
+      occurred_at_local: time.local, utc_offset: time.offset, received_at: new Date().toISOString(), source_payload: body,
+    },
   };
   // The record carries the headers the relay's records carry (CloudEvents Kafka binding: the
   // content type of structured mode and the ce_ attributes), so both give kafkajs the same work.
