@@ -1,5 +1,4 @@
 import { hash } from 'node:crypto';
-import { parse as parseUuid, stringify as formatUuid } from 'uuid';
 import { ENTITY_KIND_BY_TOPIC, type WebhookTopic } from './envelope.js';
 import { canonicalStatus } from './status.js';
 
@@ -10,8 +9,11 @@ import { canonicalStatus } from './status.js';
  */
 export const EVENT_ID_NAMESPACE = 'df039b03-42f1-4a4a-b2c6-4a173aafd4db';
 
-// Parsed once: every id hashes these 16 bytes followed by its name.
-const NAMESPACE_BYTES = Buffer.from(parseUuid(EVENT_ID_NAMESPACE));
+// Every id hashes the namespace's 16 bytes followed by its name. They sit at the start of one
+// buffer that each name is written after, so an id costs no allocation but its digest's.
+const NAMESPACE_BYTES = Buffer.from(EVENT_ID_NAMESPACE.replaceAll('-', ''), 'hex');
+let hashInput = Buffer.alloc(512);
+NAMESPACE_BYTES.copy(hashInput);
 
 export interface EventIdentity {
   /** CloudEvents `source`. */
@@ -45,15 +47,21 @@ export function eventId(identity: EventIdentity): string {
 
 /**
  * RFC 4122 §4.3 (https://www.rfc-editor.org/rfc/rfc4122#section-4.3): SHA-1 of namespace then
- * name, version 5 in the high nibble of octet 6, variant 10 in the top bits of octet 8. The
- * same as uuid's `v5` (the unit test holds them equal), with Node's one-shot `crypto.hash`
- * instead of a Hash object per id: ids are made for every webhook.
+ * name, version 5 in the high nibble of octet 6, variant 10 in the top bits of octet 8, in the
+ * 8-4-4-4-12 hex form of §3. The same as uuid's `v5` (the unit test holds them equal), with
+ * Node's one-shot `crypto.hash` and its hex digest: ids are made for every webhook.
  */
 function uuidV5(name: string): string {
-  const digest = hash('sha1', Buffer.concat([NAMESPACE_BYTES, Buffer.from(name, 'utf8')]), 'buffer');
-  digest[6] = (digest[6]! & 0x0f) | 0x50;
-  digest[8] = (digest[8]! & 0x3f) | 0x80;
-  return formatUuid(digest);
+  const most = NAMESPACE_BYTES.length + Buffer.byteLength(name, 'utf8');
+  if (most > hashInput.length) {
+    hashInput = Buffer.alloc(most * 2);
+    NAMESPACE_BYTES.copy(hashInput);
+  }
+  const end = NAMESPACE_BYTES.length + hashInput.write(name, NAMESPACE_BYTES.length, 'utf8');
+  const hex = hash('sha1', hashInput.subarray(0, end), 'hex');
+  // Octet 8's high nibble keeps its low two bits under the variant's 10.
+  const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** One spelling per instant: trailing zeros of the fraction dropped (`.500Z` → `.5Z`, `.000Z` → `Z`). */

@@ -291,11 +291,10 @@ export class KafkaEventPublisher
     if (refused) return Promise.reject(new PublishError(`Kafka refuses the relay's connection (${refused.summary})`));
     const timeout = this.config.publishTimeoutMs;
     const timedOut = () => new PublishError(`Kafka did not acknowledge the record within ${timeout} ms`);
-    const published = this.batcher
-      .add(record, Date.now() + timeout)
-      // An item can expire in the queue a moment before the deadline's timer fires.
-      .catch((error: unknown) => Promise.reject(error instanceof ExpiredError ? timedOut() : error));
-    return withDeadline(published, timeout, timedOut);
+    // An item can expire in the queue a moment before the deadline's timer fires.
+    return withDeadline(this.batcher.add(record, Date.now() + timeout), timeout, timedOut, (error) =>
+      error instanceof ExpiredError ? timedOut() : error,
+    );
   }
 
   /**
