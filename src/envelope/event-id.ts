@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
-import { ENTITY_KIND_BY_TOPIC, type WebhookTopic } from './envelope.js';
-import { canonicalStatus } from './status.js';
+import type { WebhookTopic } from './envelope.js';
+import { canonicalStatusName } from './status.js';
 
 /**
  * Namespace of the relay's event ids (UUID v5, RFC 4122 §4.3). A random UUID generated once for
@@ -33,13 +33,12 @@ export interface EventIdentity {
  * serialise alike.
  */
 export function eventId(identity: EventIdentity): string {
-  const kind = ENTITY_KIND_BY_TOPIC[identity.topic];
   const name = JSON.stringify([
     identity.source,
     identity.topic,
     String(identity.entityId),
-    identity.previousStatus === null ? null : canonicalStatus(kind, identity.previousStatus).status,
-    canonicalStatus(kind, identity.status).status,
+    identity.previousStatus === null ? null : canonicalStatusName(identity.previousStatus),
+    canonicalStatusName(identity.status),
     canonicalInstant(identity.utcTime),
   ]);
   return uuidV5(name);

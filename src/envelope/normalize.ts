@@ -7,7 +7,7 @@ import {
 } from './envelope.js';
 import { eventId } from './event-id.js';
 import { parseUpdatedAt } from './madrid-time.js';
-import { canonicalStatus, isKnownStatus } from './status.js';
+import { canonicalStatusName, isKnownStatus } from './status.js';
 
 /**
  * Builds the canonical envelope (CONTRACT.md §2) from a validated status change. Pure: the same
@@ -20,9 +20,8 @@ export function normalize(change: StatusChange, facts: ReceiptFacts): CloudEvent
   if (!parsed.ok) throw new Error(`updated_at: ${parsed.reason}`);
   const time = parsed.value;
   const kind = ENTITY_KIND_BY_TOPIC[change.topic];
-  const previousStatus =
-    change.previousStatus === null ? null : canonicalStatus(kind, change.previousStatus).status;
-  const status = canonicalStatus(kind, change.status).status;
+  const previousStatus = change.previousStatus === null ? null : canonicalStatusName(change.previousStatus);
+  const status = canonicalStatusName(change.status);
   const entityKey = String(change.entityId);
 
   return {

@@ -20,6 +20,8 @@ const SYNONYMS: ReadonlyMap<string, string> = new Map([
 ]);
 
 const SEPARATOR_RUN = /[\s-]+/g;
+// What folding leaves as it is: most statuses arrive like this, and every one passed again does.
+const FOLDED = /^[a-z0-9_]*$/;
 
 export interface CanonicalStatus {
   status: string;
@@ -33,9 +35,14 @@ export interface CanonicalStatus {
  * rejecting blanks is validation's job.
  */
 export function canonicalStatus(kind: EntityKind, raw: string): CanonicalStatus {
-  const folded = raw.trim().toLowerCase().replace(SEPARATOR_RUN, '_');
-  const status = SYNONYMS.get(folded) ?? folded;
+  const status = canonicalStatusName(raw);
   return { status, known: isKnownStatus(kind, status) };
+}
+
+/** `canonicalStatus(…).status`, the same for every entity kind. */
+export function canonicalStatusName(raw: string): string {
+  const folded = FOLDED.test(raw) ? raw : raw.trim().toLowerCase().replace(SEPARATOR_RUN, '_');
+  return SYNONYMS.get(folded) ?? folded;
 }
 
 export function isKnownStatus(kind: EntityKind, canonical: string): boolean {
