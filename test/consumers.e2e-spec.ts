@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE } from '../src/envelope/envelope-codec.js';
-import { buildGoConsumer, buildJavaConsumer, GO_EXAMPLE, parseLines, runUntilLines, type BuiltConsumer } from './support/example-consumers.js';
+import { buildGoConsumer, buildJavaConsumer, GO_EXAMPLE, parseLines, type BuiltConsumer } from './support/example-consumers.js';
 import { EXPECTED, loadFixtures, type Fixture } from './support/fixtures.js';
 import { post, sign } from './support/http.js';
 import { withAdmin } from './support/kafka-admin.js';
@@ -164,7 +164,7 @@ describe('examples/java and examples/go: consumers downstream teams copy, agains
     it('stops on SIGTERM: commits what it handled, leaves the group and exits', async () => {
       const group = `e2e-consumers-${name}-sigterm-${Date.now()}`;
       const { command, args } = consumer(name);
-      const result = await runUntilLines(command, [...args, '--group', group, '--from-beginning'], envOf('protobuf'), 2, 'SIGTERM');
+      const result = await runProcess(command, [...args, '--group', group, '--from-beginning'], envOf('protobuf'), 60_000, { lines: 2, signal: 'SIGTERM' });
 
       // A Go program that handles the signal exits 0; the JVM reports it as 128 + 15 once its
       // shutdown hook (which waits for the commit and close) returns.

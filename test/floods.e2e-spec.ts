@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { post, sign, type Reply } from './support/http.js';
+import { jsonLogLines } from './support/log-lines.js';
 import { parseExposition } from './support/prometheus-text.js';
 import { startRelay, uniqueTopics, type RunningRelay } from './support/relay-app.js';
 import { RelayProcess } from './support/relay-process.js';
@@ -120,10 +121,7 @@ describe('a flood of forged signatures', () => {
     metricsText = await (await fetch(`${relay.url}/metrics`)).text();
     // The summary of what the last window left out is written when the relay closes, at the latest.
     expect(await relay.kill('SIGTERM')).toBe(0);
-    lines = relay.logs
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    lines = jsonLogLines(relay.logs);
   });
 
   afterAll(async () => {

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { envelopeOf } from './support/envelopes.js';
 import { post, sign, type Reply } from './support/http.js';
 import { KafkaReader } from './support/kafka-reader.js';
+import { jsonLogLines } from './support/log-lines.js';
 import { uniqueTopics } from './support/relay-app.js';
 import { RelayProcess } from './support/relay-process.js';
 import { runProcess } from './support/run-process.js';
@@ -162,11 +163,7 @@ async function isRefused(env: Record<string, string>, reason: RegExp, summary: s
   const ready = await notReadyReason(relay, reason);
   expect(ready['detail']).toMatch(/^Kafka refuses this relay's connection: /);
 
-  const errors = relay.logs
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { level: string; msg?: string })
-    .filter((line) => line.msg?.startsWith("Kafka refuses this relay's connection: "));
+  const errors = jsonLogLines<{ level: string; msg?: string }>(relay.logs).filter((line) => line.msg?.startsWith("Kafka refuses this relay's connection: "));
   expect(errors.map((line) => line.level)).toEqual(['error']);
   expect(errors.map((line) => line.msg)).toEqual([expect.stringMatching(reason)]);
 

@@ -4,20 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { loadFixtures } from './support/fixtures.js';
 import { post, sign } from './support/http.js';
 import { KafkaReader } from './support/kafka-reader.js';
+import { jsonLogLines } from './support/log-lines.js';
 import { uniqueTopics } from './support/relay-app.js';
 import { RelayProcess } from './support/relay-process.js';
 
 const KEY = 'log-e2e-secret-api-key-5f1c0b';
 const ORDERS = '/webhooks/dropea/orders';
 const fixture = loadFixtures().find((candidate) => candidate.route === ORDERS)!;
-
-/** The JSON lines a relay process printed, parsed; anything else it printed is kept as text. */
-function jsonLines(output: string): Record<string, unknown>[] {
-  return output
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
 
 describe('logs', () => {
   const topics = uniqueTopics('logs');
@@ -45,7 +38,7 @@ describe('logs', () => {
   });
 
   it('are JSON lines with a level name and a timestamp', () => {
-    const lines = jsonLines(output);
+    const lines = jsonLogLines(output);
     expect(lines.length).toBeGreaterThan(10);
     for (const line of lines) {
       expect(typeof line['level']).toBe('string');
@@ -57,7 +50,7 @@ describe('logs', () => {
   });
 
   it('write one line per webhook with its event id, entity, outcome and latency', () => {
-    const webhooks = jsonLines(output).filter((line) => line['msg'] === 'webhook');
+    const webhooks = jsonLogLines(output).filter((line) => line['msg'] === 'webhook');
     expect(webhooks).toHaveLength(4);
     const [published, duplicate, refused, unsupported] = webhooks;
     expect(published).toMatchObject({

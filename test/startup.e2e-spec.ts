@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { jsonLogLines } from './support/log-lines.js';
 import { TEST_BROKER } from './support/test-broker.mjs';
 
 /** The production entry point, `node dist/main.js`, as the container runs it (built by `npm test`). */
@@ -71,10 +72,7 @@ describe('node dist/main.js', () => {
   ])('with HOST=%s logs the address it is bound to (%s) and each webhook URL; warns of all interfaces: %s', async (host, shown, warns) => {
     const exit = await runMain({ PORT: '0', HOST: host }, async () => undefined);
     expect(exit.code).toBe(0);
-    const messages = exit.stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { level: string; msg: string });
+    const messages = jsonLogLines<{ level: string; msg: string }>(exit.stdout);
     const listening = messages.find((message) => message.msg.startsWith('Listening on '))!.msg;
     const port = new RegExp(`^Listening on http://${shown.replaceAll('.', '\\.')}:(\\d+)$`).exec(listening)?.[1];
     expect(port).toBeDefined();

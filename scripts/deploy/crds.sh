@@ -10,8 +10,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-strimzi_version="$(cut -d : -f 3 <<<"$STRIMZI_API_ARTIFACT")"
-crds="$DEPLOY_CACHE_DIR/crds-prometheus-operator-$PROMETHEUS_OPERATOR_VERSION-strimzi-$strimzi_version"
+crds="$DEPLOY_CACHE_DIR/crds-prometheus-operator-$PROMETHEUS_OPERATOR_VERSION-strimzi-$STRIMZI_VERSION"
 
 if [[ ! -d "$crds" ]]; then
   deploy_require_go "prometheus-operator $PROMETHEUS_OPERATOR_VERSION"

@@ -23,7 +23,8 @@ PROMETHEUS_OPERATOR_VERSION="v0.85.0"
 # where Strimzi's own CRD generator writes them from the same API classes as the CRDs it
 # installs; 0.51.0 is the newest release whose tests jar carries them. The jar's SHA-256 is
 # pinned: Maven itself only checks the SHA-1 the repository serves beside it.
-STRIMZI_API_ARTIFACT="io.strimzi:api:0.51.0:jar:tests"
+STRIMZI_VERSION="0.51.0"
+STRIMZI_API_ARTIFACT="io.strimzi:api:$STRIMZI_VERSION:jar:tests"
 STRIMZI_API_SHA256="b99f69303dc507ca505b74345d93f5260621bb084b8b79447f726e54b6e66a1d"
 # The plugin that copies it, at the version scripts/kafka/pom.xml uses.
 DEPLOY_MAVEN_DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"

@@ -79,4 +79,4 @@ fi
 "$venv/bin/hadolint" --no-color Dockerfile || deploy_die "hadolint reports the problems above in the Dockerfile"
 
 rendered_list="$(printf '%s, ' "${summary[@]}")"
-deploy_note "ok: rendered ${rendered_list%, }; with ${#examples[@]} example manifest(s), valid against Kubernetes ${DEPLOY_KUBERNETES_VERSIONS// /, } (strict), custom resources against the CRDs of the Prometheus Operator $PROMETHEUS_OPERATOR_VERSION and Strimzi $(cut -d : -f 3 <<<"$STRIMZI_API_ARTIFACT") (strict); docker-compose.yml valid against the compose-go $COMPOSE_GO_VERSION schema ($compose_note); Dockerfile passes hadolint"
+deploy_note "ok: rendered ${rendered_list%, }; with ${#examples[@]} example manifest(s), valid against Kubernetes ${DEPLOY_KUBERNETES_VERSIONS// /, } (strict), custom resources against the CRDs of the Prometheus Operator $PROMETHEUS_OPERATOR_VERSION and Strimzi $STRIMZI_VERSION (strict); docker-compose.yml valid against the compose-go $COMPOSE_GO_VERSION schema ($compose_note); Dockerfile passes hadolint"

@@ -11,6 +11,12 @@ export function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
   return new Promise((resolve) => stream.write(text, () => resolve()));
 }
 
+/** A command line the program cannot run: the problem and the usage on stderr, then EXIT_USAGE. */
+export async function usageError(program: string, message: string, usage: string): Promise<typeof EXIT_USAGE> {
+  await write(process.stderr, `${program}: ${message}\n\n${usage}`);
+  return EXIT_USAGE;
+}
+
 /**
  * The relay's configuration from the environment, as the relay itself reads it; on a bad
  * variable, prints the message naming it under the program's name and returns EXIT_CONFIG.

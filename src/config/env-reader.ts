@@ -80,10 +80,7 @@ export class EnvReader {
 
   /** A comma-separated list; empty items are dropped. */
   list(name: string): string[] {
-    return (this.raw(name) ?? '')
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item !== '');
+    return listItems(this.raw(name) ?? '', ',');
   }
 
   /**
@@ -129,6 +126,14 @@ export class EnvReader {
   assertValid(): void {
     if (this.problems.length > 0) throw new ConfigError(this.problems);
   }
+}
+
+/** The items of a list: split at `separators`, each trimmed, empty ones dropped. */
+export function listItems(text: string, separators: string | RegExp): string[] {
+  return text
+    .split(separators)
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 /** Why a file could not be read, in words (fs error codes: https://nodejs.org/api/errors.html#common-system-errors). */

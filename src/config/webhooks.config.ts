@@ -1,4 +1,4 @@
-import type { EnvReader } from './env-reader.js';
+import { listItems, type EnvReader } from './env-reader.js';
 
 /** How `X-Dropea-Hmac-Sha256` is enforced; see CONTRACT.md §1. */
 export type SignatureMode = 'required' | 'optional' | 'off';
@@ -14,10 +14,7 @@ export interface WebhooksConfig {
 export function readWebhooksConfig(env: EnvReader): WebhooksConfig {
   // DROPEA_API_KEYS_FILE: the same keys in a file (a mounted Secret), comma-separated and/or one a line.
   const secret = env.secret('DROPEA_API_KEYS', 'DROPEA_API_KEYS_FILE');
-  const apiKeys = (secret?.value ?? '')
-    .split(/[,\r\n]/)
-    .map((key) => key.trim())
-    .filter((key) => key !== '');
+  const apiKeys = listItems(secret?.value ?? '', /[,\r\n]/);
   if (secret?.variable === 'DROPEA_API_KEYS_FILE' && apiKeys.length === 0) {
     env.fail('DROPEA_API_KEYS_FILE', `names ${env.raw('DROPEA_API_KEYS_FILE')}, which holds no key`, undefined);
   }

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,49 +82,4 @@ export function parseLines(stdout: string): Record<string, string>[] {
     .split('\n')
     .filter((line) => line !== '')
     .map(parseLine);
-}
-
-export interface Signalled {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/**
- * Runs a program with only PATH and `env` in its environment until it has printed `lines` lines
- * on stdout, then sends it `signal` and waits for it to exit. Killed after `timeoutMs`, so a
- * program that never prints them, or ignores the signal, fails its test instead of the run.
- */
-export function runUntilLines(
-  command: string,
-  args: readonly string[],
-  env: Record<string, string>,
-  lines: number,
-  signal: NodeJS.Signals,
-  timeoutMs = 60_000,
-): Promise<Signalled> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let signalled = false;
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (!signalled && stdout.split('\n').filter((line) => line !== '').length >= lines) {
-        signalled = true;
-        child.kill(signal);
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code, exitSignal) => {
-      clearTimeout(timer);
-      resolve({ code, signal: exitSignal, stdout, stderr });
-    });
-  });
 }

@@ -4,7 +4,7 @@ import { Kafka, type Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import type { RelayConfig } from '../../config/relay-config.js';
 import { kafkajsClientConfig } from '../../publishing/kafka-client.options.js';
-import { EXIT_USAGE, loadConfigFor, write, warnOnStderr } from '../cli-io.js';
+import { loadConfigFor, usageError, write, warnOnStderr } from '../cli-io.js';
 import { parseConsumeOptions, resolveTopics, UsageError, type ConsumeOptions } from './consume-options.js';
 import { readRecord } from './consumed-record.js';
 import { jsonLine, textBlock } from './record-format.js';
@@ -43,8 +43,7 @@ async function main(args: readonly string[]): Promise<number> {
     options = parseConsumeOptions(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    await write(process.stderr, `consume: ${error.message}\n\n${USAGE}`);
-    return EXIT_USAGE;
+    return usageError('consume', error.message, USAGE);
   }
   if (options.help) {
     await write(process.stdout, USAGE);
@@ -58,8 +57,7 @@ async function main(args: readonly string[]): Promise<number> {
     topics = resolveTopics(options.topics, config.kafka.topics);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    await write(process.stderr, `consume: ${error.message}\n\n${USAGE}`);
-    return EXIT_USAGE;
+    return usageError('consume', error.message, USAGE);
   }
   return consume(config, topics, options);
 }

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import type { RelayConfig } from '../../config/relay-config.js';
 import { kafkajsClientConfig, kafkaProducerConfig } from '../../publishing/kafka-client.options.js';
 import { byTopic, type KafkaRecord } from '../../publishing/kafka-record.js';
-import { EXIT_USAGE, loadConfigFor, write, warnOnStderr } from '../cli-io.js';
+import { loadConfigFor, usageError, write, warnOnStderr } from '../cli-io.js';
 import { readDeadLetters } from './dead-letter-reader.js';
 import {
   inProduceRequests,
@@ -52,8 +52,7 @@ async function main(args: readonly string[]): Promise<number> {
       allowPositionals: false,
     }).values;
   } catch (error) {
-    await write(process.stderr, `dlq-replay: ${(error as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
+    return usageError('dlq-replay', (error as Error).message, USAGE);
   }
   if (options.help) {
     await write(process.stdout, USAGE);
