@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { freePort, portOpen } from './support/local-ports.js';
+import { parseExposition } from './support/prometheus-text.js';
 import { waitUntilReady } from './support/relay-app.js';
 
 /**
@@ -144,15 +145,25 @@ async function cleanUp(started: NpmStart): Promise<void> {
   if (!started.brokerWasRunning && (await portOpen(LOCAL_BROKER_PORT))) spawnSync('bash', ['scripts/kafka/stop.sh'], { cwd: REPO, stdio: 'ignore' });
 }
 
-/** A webhook whose body never finishes arriving: the relay's graceful stop waits for it. */
-function requestInFlight(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      socket.write('POST /webhooks/dropea/orders HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"topic":');
-      resolve(socket);
+/**
+ * A webhook whose body never finishes arriving: the relay's graceful stop waits for it. Resolves
+ * once the relay counts it in flight; a signal sent before the relay has read its headers
+ * would find no request to wait for, and the request would be turned away as one arriving late.
+ */
+async function requestInFlight(port: number): Promise<Socket> {
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const connected = connect(port, '127.0.0.1', () => {
+      connected.write('POST /webhooks/dropea/orders HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"topic":');
+      resolve(connected);
     });
-    socket.once('error', reject);
+    connected.once('error', reject);
   });
+  const inFlight = async (): Promise<boolean> => {
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    return parseExposition(metrics).value('dropea_relay_webhooks_in_flight') === 1;
+  };
+  await waitUntil(inFlight, 5_000, 'the relay never counted the unfinished webhook in flight');
+  return socket;
 }
 
 describe('npm start, stopped by a process manager or a terminal', () => {

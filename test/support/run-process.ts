@@ -2,10 +2,13 @@ import { spawn } from 'node:child_process';
 
 export interface Run {
   readonly code: number | null;
-  /** The signal that ended the program, when one did. */
-  readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
+}
+
+/** A run that was sent a signal: also the signal that ended it, if one did. */
+export interface SignalledRun extends Run {
+  readonly signal: NodeJS.Signals | null;
 }
 
 /** Once the program has printed `lines` non-empty lines on stdout, it is sent `signal`. */
@@ -19,13 +22,15 @@ export interface SignalAfter {
  * printed; killed after `timeoutMs`, so a hung program (or one that never prints the lines of
  * `signalAfter`, or ignores its signal) fails its test instead of the run.
  */
+export function runProcess(command: string, args: readonly string[], env: Record<string, string>, timeoutMs?: number): Promise<Run>;
+export function runProcess(command: string, args: readonly string[], env: Record<string, string>, timeoutMs: number, signalAfter: SignalAfter): Promise<SignalledRun>;
 export function runProcess(
   command: string,
   args: readonly string[],
   env: Record<string, string>,
   timeoutMs = 60_000,
   signalAfter?: SignalAfter,
-): Promise<Run> {
+): Promise<Run | SignalledRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -46,7 +51,7 @@ export function runProcess(
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve(signalAfter ? { code, signal, stdout, stderr } : { code, stdout, stderr });
     });
   });
 }
