@@ -40,6 +40,16 @@ describe('IdTable', () => {
     expect(table.has('dlq /webhooks/dropea abd')).toBe(false);
   });
 
+  it('keeps 36-character ids that only look like UUIDs apart from the UUID', () => {
+    const uuid = id(1);
+    const lookalikes = [uuid.toUpperCase(), `${uuid.slice(0, 8)}x${uuid.slice(9)}`, `${uuid.slice(0, 35)}g`, `${uuid.slice(1, 9)}-${uuid.slice(0, 1)}${uuid.slice(10)}`];
+    const table = new IdTable(8);
+    table.add(uuid, Infinity);
+    expect(lookalikes.map((other) => table.has(other))).toEqual([false, false, false, false]);
+    for (const other of lookalikes) table.add(other, Infinity);
+    expect([...lookalikes, uuid].map((other) => table.has(other))).toEqual([true, true, true, true, true]);
+  });
+
   it('holds nothing with capacity 0', () => {
     const table = new IdTable(0);
     table.add(id(1), Infinity);
