@@ -10,8 +10,8 @@
 // one request cost that process, from the bench's table (server CPU % × 10,000 ÷ req/s): each
 // group's share of it is printed beside its share.
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { groupOf } from './profile-groups.mjs';
 
 const { values, positionals } = parseArgs({ options: { 'skip-seconds': { type: 'string', default: '5' }, top: { type: 'string', default: '25' } }, allowPositionals: true });
 if (positionals.length === 0) {
@@ -19,17 +19,6 @@ if (positionals.length === 0) {
   process.exit(2);
 }
 const skipMicros = Number(values['skip-seconds']) * 1e6;
-
-/** The group of a frame: its package, the relay's folder, the Node.js module, or V8's entry. */
-function groupOf({ url, functionName }) {
-  if (url === '') return functionName.startsWith('(') ? functionName : `native ${functionName || '(anonymous)'}`;
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (pkg) return pkg[1];
-  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`;
-  const own = /\/dist\/(?:([^/]+)\/)?[^/]+$/.exec(url);
-  if (own) return `relay ${own[1] ?? '(top level)'}`;
-  return basename(url);
-}
 
 async function summarise(argument) {
   const [file, perRequest] = argument.split('=');
