@@ -3,9 +3,11 @@
 // Request number `seq` (0, 1, 2, ...) maps to an entity slot and a step:
 //   slot = seq % entities, k = floor(seq / entities) + 1
 // so the entity id cycles over `entities` ids and, per entity, k grows by one each cycle:
-// in send order, the k of one entity is strictly increasing. The body carries k in its
-// statuses ("s<k-1>" -> "s<k>") and in updated_at (2026-01-01 00:00:00 + k seconds), which
-// makes the relay's event id (a UUID v5 of the content) different for every request.
+// in send order, the k of one entity is strictly increasing. The body carries k in updated_at
+// (2026-01-01 00:00:00 + k seconds), which makes the relay's event id (a UUID v5 of the content)
+// different for every request. Its statuses are the ones Dropea documents for the entity, in
+// turn, as Dropea sends them: a status outside that vocabulary is an anomaly the relay counts
+// (dropea_relay_unknown_statuses_total), not the traffic to measure.
 //
 // Signing costs about 3 µs a request, so bodies and signatures are prepared ahead of each
 // phase (`prepare`) in compact chunks (one byte slab per chunk, off the JS heap) and handed out
@@ -37,9 +39,21 @@ function updatedAt(k) {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 }
 
+/** The k an `updated_at` of requestBody carries (the read-back's check). */
+export function stepOf(updatedAtText) {
+  return (Date.parse(`${String(updatedAtText).replace(' ', 'T')}Z`) - BASE_TIME_MS) / 1000;
+}
+
+// Dropea's documented statuses (fixtures/dropea/README.md), the same as src/envelope/status.ts.
+const STATUSES = {
+  order: ['pending', 'confirmed', 'cancelled', 'error'],
+  incidence: ['pending', 'client_managed', 'solution_sent', 'resolved'],
+};
+
 export function requestBody(request) {
   const { kind, entityId, k } = request;
-  const status = `"prev_status":"s${k - 1}","new_status":"s${k}","updated_at":"${updatedAt(k)}"`;
+  const statuses = STATUSES[kind];
+  const status = `"prev_status":"${statuses[(k - 1) % statuses.length]}","new_status":"${statuses[k % statuses.length]}","updated_at":"${updatedAt(k)}"`;
   return kind === 'order'
     ? `{"topic":"order:status_update","order_id":${entityId},${status}}`
     : `{"topic":"incidence:status_update","incidence_id":${entityId},${status}}`;

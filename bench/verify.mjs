@@ -1,11 +1,12 @@
 // After the load: reads the relay's topics back from the beginning and checks the two promises
 // that a faster publisher must keep:
 //   - every request answered 202 is in Kafka (found by its CloudEvent id), and
-//   - per record key, the k of the acknowledged records (from data.source_payload.new_status
-//     "s<k>") is strictly increasing in offset order.
+//   - per record key, the k of the acknowledged records (from data.source_payload.updated_at,
+//     bench/payloads.mjs) is strictly increasing in offset order.
 // It also counts what should not be there: duplicates of an id, records whose content does not
 // match the request that got their id, and dead letters.
 import kafkajs from 'kafkajs';
+import { stepOf } from './payloads.mjs';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -116,7 +117,7 @@ export async function verifyTopics({ bootstrap, topics, accepted, describe, time
     report.found += 1;
     const key = message.key?.toString('utf8');
     const payload = event.data?.source_payload ?? {};
-    const k = Number(String(payload.new_status ?? '').slice(1));
+    const k = stepOf(payload.updated_at);
     const expected = describe(accepted.seqs[index]);
     if (key !== String(expected.entityId) || k !== expected.k) {
       report.mismatched += 1;
