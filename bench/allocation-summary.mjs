@@ -32,7 +32,7 @@ async function summarise(file) {
 }
 
 const columns = await Promise.all(positionals.map(summarise));
-const perRequest = ({ bytes, requests }, name) => (name === undefined ? 0 : (bytes.get(name) ?? 0)) / requests;
+const perRequest = ({ bytes, requests }, name) => (bytes.get(name) ?? 0) / requests;
 const names = [...new Set(columns.flatMap(({ bytes }) => [...bytes.keys()]))].sort((a, b) => perRequest(columns[0], b) - perRequest(columns[0], a));
 const top = names.slice(0, Number(values.top));
 const rest = names.slice(Number(values.top));
