@@ -42,7 +42,8 @@ describe('IdTable', () => {
 
   it('keeps 36-character ids that only look like UUIDs apart from the UUID', () => {
     const uuid = id(1);
-    const lookalikes = [uuid.toUpperCase(), `${uuid.slice(0, 8)}x${uuid.slice(9)}`, `${uuid.slice(0, 35)}g`, `${uuid.slice(1, 9)}-${uuid.slice(0, 1)}${uuid.slice(10)}`];
+    // Upper case, no dash at 8, a letter that is no hex digit, a dash one place early.
+    const lookalikes = [uuid.toUpperCase(), `${uuid.slice(0, 8)}x${uuid.slice(9)}`, `${uuid.slice(0, 35)}g`, `${uuid.slice(0, 7)}-${uuid.slice(7, 8)}${uuid.slice(9)}`];
     const table = new IdTable(8);
     table.add(uuid, Infinity);
     expect(lookalikes.map((other) => table.has(other))).toEqual([false, false, false, false]);
