@@ -40,10 +40,11 @@ const HEADERS = [
   'lost',
   'server peak RSS MB',
   'server CPU %',
+  'server CPU µs / request',
   'load gen CPU %',
   'broker CPU %',
 ];
-const RIGHT_ALIGNED = new Set([2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15]);
+const RIGHT_ALIGNED = new Set([2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16]);
 const TARGET_NAMES = { relay: 'relay', reference: 'reference', ceiling: 'http ceiling' };
 const ratio = (value) => (value === null || value === undefined ? '' : value.toFixed(2));
 
@@ -51,6 +52,25 @@ function byRoundCell(phase, target) {
   const loads = phase.rounds?.[target];
   if (!loads || loads.length < 2) return '';
   return loads.map((load) => integer(load?.requestsPerSecond)).join('; ');
+}
+
+/** CPU µs one request cost the server: its CPU % × 10,000 ÷ req/s (100 % is one core for a second). */
+function cpuPerRequest(load) {
+  const cpu = load?.resources?.server?.cpuPercent;
+  return cpu === null || cpu === undefined || !load.requestsPerSecond ? null : (cpu * 10_000) / load.requestsPerSecond;
+}
+
+function median(values) {
+  const sorted = values.filter((value) => value !== null).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+// With rounds, the median of each round's figure (a round's CPU and rate belong together).
+function cpuPerRequestCell(phase, target) {
+  const loads = phase.rounds?.[target];
+  return integer(loads?.length ? median(loads.map(cpuPerRequest)) : cpuPerRequest(phase[target]));
 }
 
 // Acknowledged (202) in the phase's measured windows but not found in Kafka; only for the
@@ -81,6 +101,7 @@ function phaseRows(result) {
         lostCell(load),
         oneDecimal(resources.server?.peakRssMb),
         oneDecimal(resources.server?.cpuPercent),
+        cpuPerRequestCell(phase, target),
         oneDecimal(resources.loadgen?.cpuPercent),
         target === 'ceiling' ? '' : oneDecimal(resources.broker?.cpuPercent),
       ]);
