@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { groupOf } from './profile-groups.mjs';
+import { textTable } from './report.mjs';
 
 const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '20' } }, allowPositionals: true });
 if (positionals.length === 0) {
@@ -42,5 +43,4 @@ if (rest.length > 0) rows.push([`${rest.length} other groups`, ...columns.map((c
 rows.push(['all, per request', ...columns.map(({ total, requests }) => `${Math.round(total / requests).toLocaleString('en-US')} B`)]);
 columns.forEach(({ file, requests }, index) => process.stdout.write(`[${index + 1}] ${file}, ${requests.toLocaleString('en-US')} requests sampled\n`));
 const header = ['group (bytes allocated per request)', ...columns.map((_, index) => `[${index + 1}]`)];
-const widths = header.map((_, index) => Math.max(...[header, ...rows].map((row) => row[index].length)));
-for (const row of [header, ...rows]) process.stdout.write(`${row.map((text, index) => (index === 0 ? text.padEnd(widths[index]) : text.padStart(widths[index]))).join('  ')}\n`);
+process.stdout.write(`${textTable(header, rows, new Set(columns.map((_, index) => index + 1)))}\n`);

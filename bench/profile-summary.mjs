@@ -12,10 +12,11 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { groupOf } from './profile-groups.mjs';
+import { textTable } from './report.mjs';
 
 const { values, positionals } = parseArgs({ options: { 'skip-seconds': { type: 'string', default: '5' }, top: { type: 'string', default: '25' } }, allowPositionals: true });
 if (positionals.length === 0) {
-  process.stderr.write('usage: node bench/profile-summary.mjs [--skip-seconds 5] [--top 25] <file.cpuprofile>[=<requests>] ...\n');
+  process.stderr.write('usage: node bench/profile-summary.mjs [--skip-seconds 5] [--top 25] <file.cpuprofile>[=<µs>] ...\n');
   process.exit(2);
 }
 const skipMicros = Number(values['skip-seconds']) * 1e6;
@@ -41,24 +42,17 @@ async function summarise(argument) {
 const columns = await Promise.all(positionals.map(summarise));
 const names = [...new Set(columns.flatMap(({ micros }) => [...micros.keys()]))];
 names.sort((a, b) => (columns[0].micros.get(b) ?? 0) - (columns[0].micros.get(a) ?? 0));
-const cell = ({ micros, total, perRequest }, name) => {
-  const share = (micros.get(name) ?? 0) / total;
+const cell = ({ micros, total, perRequest }, group) => {
+  const share = group.reduce((sum, name) => sum + (micros.get(name) ?? 0), 0) / total;
   return `${(share * 100).toFixed(1)} %${perRequest === undefined ? '' : ` ${(share * perRequest).toFixed(1)} µs`}`;
 };
 const top = names.slice(0, Number(values.top));
 const rest = names.slice(Number(values.top));
-const rows = top.map((name) => [name, ...columns.map((column) => cell(column, name))]);
-if (rest.length > 0) {
-  const restOf = ({ micros, total, perRequest }) => {
-    const share = rest.reduce((sum, name) => sum + (micros.get(name) ?? 0), 0) / total;
-    return `${(share * 100).toFixed(1)} %${perRequest === undefined ? '' : ` ${(share * perRequest).toFixed(1)} µs`}`;
-  };
-  rows.push([`${rest.length} other groups`, ...columns.map(restOf)]);
-}
+const rows = top.map((name) => [name, ...columns.map((column) => cell(column, [name]))]);
+if (rest.length > 0) rows.push([`${rest.length} other groups`, ...columns.map((column) => cell(column, rest))]);
 rows.push(['busy seconds profiled', ...columns.map(({ total }) => (total / 1e6).toFixed(1))]);
 const header = ['group', ...columns.map((_, index) => `[${index + 1}]`)];
 columns.forEach(({ file, perRequest }, index) => {
   process.stdout.write(`[${index + 1}] ${file}${perRequest === undefined ? '' : `, ${perRequest} µs of CPU per request`}\n`);
 });
-const widths = header.map((_, index) => Math.max(...[header, ...rows].map((row) => row[index].length)));
-for (const row of [header, ...rows]) process.stdout.write(`${row.map((text, index) => (index === 0 ? text.padEnd(widths[index]) : text.padStart(widths[index]))).join('  ')}\n`);
+process.stdout.write(`${textTable(header, rows, new Set(columns.map((_, index) => index + 1)))}\n`);

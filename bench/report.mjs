@@ -4,6 +4,7 @@
 //   node bench/report.mjs bench/results/<timestamp>.json
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { median } from './rounds.mjs';
 
 const integer = (value) => (value === null || value === undefined ? '–' : Math.round(value).toLocaleString('en-US'));
 const ms = (value) => {
@@ -60,13 +61,6 @@ function cpuPerRequest(load) {
   return cpu === null || cpu === undefined || !load.requestsPerSecond ? null : (cpu * 10_000) / load.requestsPerSecond;
 }
 
-function median(values) {
-  const sorted = values.filter((value) => value !== null).sort((a, b) => a - b);
-  if (sorted.length === 0) return null;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 // With rounds, the median of each round's figure (a round's CPU and rate belong together).
 function cpuPerRequestCell(phase, target) {
   const loads = phase.rounds?.[target];
@@ -117,7 +111,8 @@ function markdownTable(headers, rows, rightAligned = new Set()) {
   return lines.join('\n');
 }
 
-function textTable(headers, rows, rightAligned = new Set()) {
+/** Aligned columns, a line of dashes under the headers; the columns in `rightAligned` (indices) to the right. */
+export function textTable(headers, rows, rightAligned = new Set()) {
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => String(row[i]).length)));
   const line = (cells) => cells.map((cell, i) => (rightAligned.has(i) ? String(cell).padStart(widths[i]) : String(cell).padEnd(widths[i]))).join('  ');
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
