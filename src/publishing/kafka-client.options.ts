@@ -1,8 +1,9 @@
 import { Transport, type KafkaOptions } from '@nestjs/microservices';
-import { Partitioners, logLevel, type KafkaConfig as KafkajsConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
+import type { KafkaConfig as KafkajsConfig, logLevel, ProducerConfig, SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import type { LogLevel } from '../config/http.config.js';
 import type { KafkaConfig } from '../config/kafka.config.js';
+import { kafkajs } from '../kafkajs/kafkajs.js';
 
 export const KAFKA_CLIENT = Symbol('KafkaClient');
 
@@ -41,7 +42,7 @@ export function kafkaProducerConfig(): ProducerConfig {
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
     retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 10 },
   };
 }
@@ -52,12 +53,12 @@ export function kafkaProducerConfig(): ProducerConfig {
  * debugging.
  */
 const KAFKAJS_LOG_LEVEL: Record<LogLevel, logLevel> = {
-  fatal: logLevel.NOTHING,
-  error: logLevel.NOTHING,
-  warn: logLevel.NOTHING,
-  info: logLevel.NOTHING,
-  debug: logLevel.WARN,
-  trace: logLevel.DEBUG,
+  fatal: kafkajs.logLevel.NOTHING,
+  error: kafkajs.logLevel.NOTHING,
+  warn: kafkajs.logLevel.NOTHING,
+  info: kafkajs.logLevel.NOTHING,
+  debug: kafkajs.logLevel.WARN,
+  trace: kafkajs.logLevel.DEBUG,
 };
 
 /**

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { Kafka, type Consumer } from 'kafkajs';
+import type { Kafka, Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import type { RelayConfig } from '../../config/relay-config.js';
 import { kafkajsClientConfig } from '../../publishing/kafka-client.options.js';
+import { kafkajs } from '../../kafkajs/kafkajs.js';
 import { loadConfigFor, usageError, write, warnOnStderr } from '../cli-io.js';
 import { parseConsumeOptions, resolveTopics, UsageError, type ConsumeOptions } from './consume-options.js';
 import { readRecord } from './consumed-record.js';
@@ -65,7 +66,7 @@ async function main(args: readonly string[]): Promise<number> {
 async function consume(config: RelayConfig, topics: readonly string[], options: ConsumeOptions): Promise<number> {
   const client = kafkajsClientConfig(config.kafka, config.http.logLevel);
   // Its own client id, so broker logs and quotas tell this reader from the relay.
-  const kafka = new Kafka({ ...client, clientId: `${config.kafka.clientId}-consume` });
+  const kafka = new kafkajs.Kafka({ ...client, clientId: `${config.kafka.clientId}-consume` });
   const end = new Ending();
   const interrupted = (): void => {
     // A second Ctrl-C does not wait for the group to be left.

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { parseArgs } from 'node:util';
 import type { RelayConfig } from '../../config/relay-config.js';
 import { kafkajsClientConfig, kafkaProducerConfig } from '../../publishing/kafka-client.options.js';
+import { kafkajs } from '../../kafkajs/kafkajs.js';
 import { byTopic, type KafkaRecord } from '../../publishing/kafka-record.js';
 import { loadConfigFor, usageError, write, warnOnStderr } from '../cli-io.js';
 import { readDeadLetters } from './dead-letter-reader.js';
@@ -68,7 +69,7 @@ async function replay(config: RelayConfig, apply: boolean, json: boolean): Promi
   const topic = config.kafka.topics.deadLetter;
   const client = kafkajsClientConfig(config.kafka, config.http.logLevel);
   // Its own client id, so broker logs and quotas tell the replay from the relay.
-  const kafka = new Kafka({ ...client, clientId: `${config.kafka.clientId}-dlq-replay` });
+  const kafka = new kafkajs.Kafka({ ...client, clientId: `${config.kafka.clientId}-dlq-replay` });
   const settings = { source: config.webhooks.ceSource, topics: config.kafka.topics, envelopeFormat: config.kafka.envelopeFormat };
   const replayed: ReplayedRecord[] = [];
   let producer: Producer | undefined;
