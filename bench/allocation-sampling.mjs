@@ -9,7 +9,7 @@
 //
 // bench/allocation-summary.mjs reads the profile.
 import { subscribe } from 'node:diagnostics_channel';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 
@@ -33,6 +33,7 @@ setTimeout(async () => {
   setTimeout(async () => {
     const { profile } = await post('HeapProfiler.stopSampling');
     const file = join(directory, `allocations-${process.pid}.json`);
+    mkdirSync(directory, { recursive: true });
     writeFileSync(file, JSON.stringify({ seconds, requests: requests - requestsBefore, profile }));
     process.stderr.write(`allocation profile written to ${file}\n`);
   }, seconds * 1000).unref();
