@@ -12,9 +12,8 @@
 ARG NODE_MAJOR=24
 
 # Production dependencies only, exactly as the lock file has them. Install scripts are skipped:
-# the production tree's one native addon (@node-rs/crc32) comes prebuilt in a package for each
-# platform, which npm picks without a script, and its two scripts (@scarf/scarf's telemetry
-# ping, protobufjs's version notice) do nothing the relay needs.
+# the production tree has no native addon, and its two scripts (@scarf/scarf's telemetry ping,
+# protobufjs's version notice) do nothing the relay needs.
 FROM node:${NODE_MAJOR}-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -6,17 +6,21 @@
 // like the relay's: a batch leaves after KAFKA_BATCH_LINGER_MS (2) or at KAFKA_BATCH_MAX_RECORDS
 // (500); while one is in flight the next gathers and leaves when it is acknowledged. 202 only
 // after the broker acknowledged. No Nest, no validation, no dedup, no metrics, no dead letters.
+// kafkajs as published; with REFERENCE_KAFKAJS=relay, kafkajs as the relay loads it
+// (dist/kafkajs/kafkajs.js: pooled Encoder, native CRC-32C), to show what that alone is worth.
 //
 //   PORT=3334 KAFKA_BROKERS=127.0.0.1:29092 DROPEA_API_KEYS=key node bench/reference-relay.mjs
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
-import kafkajs from 'kafkajs';
-
-const require = createRequire(import.meta.url);
-const Fastify = createRequire(require.resolve('@nestjs/platform-fastify/package.json'))('fastify');
-const { Kafka, Partitioners, logLevel } = kafkajs;
 
 const env = process.env;
+const require = createRequire(import.meta.url);
+const Fastify = createRequire(require.resolve('@nestjs/platform-fastify/package.json'))('fastify');
+// Imported, not loaded by an `import` statement: that would load kafkajs before the relay's module could replace its parts.
+const asRelay = env.REFERENCE_KAFKAJS === 'relay';
+const { kafkajs, fasterEncoding } = asRelay ? await import('../dist/kafkajs/kafkajs.js') : { kafkajs: (await import('kafkajs')).default };
+if (asRelay && !fasterEncoding) throw new Error('REFERENCE_KAFKAJS=relay: kafkajs was loaded before its parts could be replaced');
+const { Kafka, Partitioners, logLevel } = kafkajs;
 const key = (env.DROPEA_API_KEYS ?? '').split(',')[0].trim();
 const topics = { order: env.KAFKA_TOPIC_ORDERS ?? 'dropea.order.status.v1', incidence: env.KAFKA_TOPIC_INCIDENCES ?? 'dropea.incidence.status.v1' };
 const lingerMs = Number(env.KAFKA_BATCH_LINGER_MS ?? 2);
