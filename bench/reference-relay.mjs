@@ -7,7 +7,7 @@
 // (500); while one is in flight the next gathers and leaves when it is acknowledged. 202 only
 // after the broker acknowledged. No Nest, no validation, no dedup, no metrics, no dead letters.
 // kafkajs as published; with REFERENCE_KAFKAJS=relay, kafkajs as the relay loads it
-// (dist/kafkajs/kafkajs.js: pooled Encoder, native CRC-32C), to show what that alone is worth.
+// (dist/kafkajs/kafkajs.js: pooled Encoder, CRC-32C from crc-32), to show what that alone is worth.
 //
 //   PORT=3334 KAFKA_BROKERS=127.0.0.1:29092 DROPEA_API_KEYS=key node bench/reference-relay.mjs
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';

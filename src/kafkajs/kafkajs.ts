@@ -6,7 +6,9 @@ import { ENCODER_MODULE, pooledEncoderClass, type KafkajsEncoderClass } from './
 /**
  * kafkajs, with two of its produce-path modules replaced by faster ones that give the same bytes:
  * the protocol Encoder (pooled-encoder.ts) and the record batch's CRC-32C (crc32c.ts).
- * Together they take about 9 µs of CPU off each webhook (docs/benchmarks.md).
+ * Together they take 7–8 µs of CPU off each webhook (docs/benchmarks.md, "Where the time goes").
+ * They are replaced here, at run time, rather than patched in node_modules: a patch applied at
+ * install needs an install script, and the image installs with `--ignore-scripts`.
  *
  * kafkajs's modules take what they `require` once, when they load, so the replacements go into
  * `require`'s module cache before kafkajs itself loads. An ES module's `import ... from 'kafkajs'`

@@ -34,17 +34,20 @@ const DEFAULT_INITIAL_SIZE = 511;
 
 /** The stock Encoder with pooled buffers; statics and every other method are inherited. */
 export function pooledEncoderClass(Stock: KafkajsEncoderClass): KafkajsEncoderClass {
+  /** The stock Encoder's buffer size for `bytes` (the next power of two), from the pool. */
+  const pooledBuffer = (bytes: number): Buffer => Buffer.allocUnsafe(Stock.nextPowerOfTwo(bytes));
+
   class PooledEncoder extends Stock {
     constructor(initialSize = DEFAULT_INITIAL_SIZE) {
       // The stock constructor allocates Buffer.alloc(nextPowerOfTwo(size)): size 0 gives a
       // 1-byte buffer, held in V8's heap and cheap, which is replaced at once.
       super(0);
-      this.buf = Buffer.allocUnsafe(Stock.nextPowerOfTwo(initialSize));
+      this.buf = pooledBuffer(initialSize);
     }
 
     ensureAvailable(length: number): void {
       if (this.offset + length <= this.buf.length) return;
-      const grown = Buffer.allocUnsafe(Stock.nextPowerOfTwo(this.offset + length));
+      const grown = pooledBuffer(this.offset + length);
       this.buf.copy(grown, 0, 0, this.offset);
       this.buf = grown;
     }
