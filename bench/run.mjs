@@ -208,7 +208,7 @@ async function runPhases({ label, url, serverPid, brokerPid, payloads, onAccepte
 
 // ---- the relay ----
 
-const RELAY_NODE_OPTIONS = '--max-semi-space-size=8';
+const RELAY_NODE_OPTIONS = '--max-semi-space-size=8 --max-old-space-size=256';
 
 /** Topics of one target: each has its own, shared by its rounds. */
 function targetTopics(runId, target) {

@@ -85,7 +85,7 @@ run_relay() {
   phase=relay
   set -m
   # The container's V8 setting (Dockerfile), so local runs behave like it.
-  NODE_OPTIONS="${NODE_OPTIONS:---max-semi-space-size=8}" node dist/main.js &
+  NODE_OPTIONS="${NODE_OPTIONS:---max-semi-space-size=8 --max-old-space-size=256}" node dist/main.js &
   child=$!
   set +m
   wait_child

@@ -26,6 +26,8 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPTS = join(REPO, 'scripts/deploy');
 /** Installs on a fresh machine take about a minute (kustomize is built from source); cached, seconds. */
 const TOOL_TIMEOUT_MS = 600_000;
+/** The image's V8 settings (Dockerfile, docs/benchmarks.md, Memory). */
+const IMAGE_NODE_OPTIONS = '--max-semi-space-size=8 --max-old-space-size=256';
 
 interface Run {
   readonly code: number;
@@ -693,13 +695,20 @@ describe('deployment files', () => {
   });
 
   describe('Dockerfile', () => {
+    it("gives local runs and the bench the image's V8 heap settings (docs/benchmarks.md, Memory)", () => {
+      // V8 sizes its heap from the machine's memory unless told: a run outside the container
+      // with other settings would measure another relay.
+      expect(readFileSync(join(REPO, 'scripts/start-local.sh'), 'utf8')).toContain(`NODE_OPTIONS="\${NODE_OPTIONS:-${IMAGE_NODE_OPTIONS}}"`);
+      expect(readFileSync(join(REPO, 'bench/run.mjs'), 'utf8')).toContain(`const RELAY_NODE_OPTIONS = '${IMAGE_NODE_OPTIONS}';`);
+    });
+
     it('builds in stages and ends on a small non-root image running node dist/main.js with production dependencies only', () => {
       expect(stages.length).toBeGreaterThanOrEqual(2);
       const final = stages.at(-1)!;
       expect(final.from).toMatch(/^gcr\.io\/distroless\/nodejs\$\{NODE_MAJOR\}-debian12:nonroot$/);
       expect(argsOf(final, 'ENTRYPOINT')).toEqual(['["/nodejs/bin/node"]']);
       expect(argsOf(final, 'CMD')).toEqual(['["dist/main.js"]']);
-      expect(argsOf(final, 'ENV')).toContain('NODE_OPTIONS=--max-semi-space-size=8');
+      expect(argsOf(final, 'ENV')).toContain(`NODE_OPTIONS="${IMAGE_NODE_OPTIONS}"`);
       expect(argsOf(final, 'EXPOSE')).toEqual(['3000']);
       // node_modules comes only from a stage that installed production dependencies.
       const copies = argsOf(final, 'COPY');
@@ -757,8 +766,9 @@ describe('deployment files', () => {
         // No development dependency (test runner, compiler) came along.
         for (const dev of ['jest', '@swc/core', '@bufbuild/buf']) expect(existsSync(join(app, 'node_modules', dev))).toBe(false);
 
+        // ENV name=value, the value in double quotes when it holds a space (none here holds a quote).
         const imageEnv = Object.fromEntries(
-          argsOf(stages.at(-1)!, 'ENV').map((args) => [args.slice(0, args.indexOf('=')), args.slice(args.indexOf('=') + 1)]),
+          argsOf(stages.at(-1)!, 'ENV').map((args) => [args.slice(0, args.indexOf('=')), args.slice(args.indexOf('=') + 1).replace(/^"(.*)"$/, '$1')]),
         );
         const topics = uniqueTopics('deploy');
         const child = spawn(process.execPath, ['dist/main.js'], {
