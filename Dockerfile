@@ -42,9 +42,9 @@ LABEL org.opencontainers.image.title="dropea-relay" \
 ENV NODE_ENV=production
 # A young generation of 3 × 8 MB instead of V8's 3 × 16 MB, which made the peak RSS saw-tooth
 # higher; a smaller one raises it again. An old generation of at most 256 MB, what V8 gives
-# itself in a container limited to 512 MiB or less: without a bound it sizes its first limits
-# from the machine's memory, and on a large node the old space then grows for minutes before
-# its first full collection (docs/benchmarks.md, Memory).
+# itself in a container limited to 512 MiB or less: without a bound it sizes its limits from
+# the machine's memory, and on a large node the old space then grows by a hundred MB and more
+# between full collections, pages the process keeps (docs/benchmarks.md, Memory).
 ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=256"
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
