@@ -532,7 +532,7 @@ describe('deployment files', () => {
       expect(port?.['containerPort']).toBe(relayConfigIn(rendered[name]!, container).management?.port);
     });
 
-    it('monitoring: alerts on the 5xx ratio, publish latency, dead letters, readiness and the spool, on metrics and labels the relay exports', () => {
+    it('monitoring: alerts on the 5xx ratio, publish latency, dead letters, readiness, the spool and the heap, on metrics and labels the relay exports', () => {
       const rule = only(rendered['monitoring']!, 'PrometheusRule');
       const rules = (rule['spec']['groups'] as Obj[]).flatMap((group) => group['rules'] as Obj[]);
       expect(rules.map((r) => r['alert'])).toEqual(
@@ -545,12 +545,14 @@ describe('deployment files', () => {
           'DropeaRelaySpoolBacklogAging',
           'DropeaRelaySpoolStalled',
           'DropeaRelayRecordsRefused',
+          'DropeaRelayHeapNearLimit',
         ]),
       );
       const byAlert = Object.fromEntries(rules.map((r) => [r['alert'], String(r['expr'])]));
       expect(byAlert['DropeaRelayErrorRatioHigh']).toMatch(/dropea_relay_webhook_requests_total\{code=~"5\.\."\}/);
       expect(byAlert['DropeaRelayPublishSlow']).toMatch(/histogram_quantile\(0\.99, .*dropea_relay_publish_duration_seconds_bucket/s);
       expect(byAlert['DropeaRelayDeadLetters']).toContain('dropea_relay_dead_letters_total');
+      expect(byAlert['DropeaRelayHeapNearLimit']).toContain('nodejs_heap_size_used_bytes / dropea_relay_heap_limit_bytes');
       const series = relaySeries();
       // The check itself: a misspelt metric or label is caught.
       expect(unknownSelectors('rate(dropea_relay_webhook_request_total[5m]) + dropea_relay_publish_duration_seconds_bucket{status="ok"}', series)).toEqual([

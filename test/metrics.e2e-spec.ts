@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { getHeapStatistics } from 'node:v8';
 import { RELAY_VERSION } from '../src/version.js';
 import { loadFixtures } from './support/fixtures.js';
 import { post, sign } from './support/http.js';
@@ -99,6 +100,12 @@ describe('GET /metrics', () => {
   it('says which release runs on which Node.js: dropea_relay_build_info, version from package.json', () => {
     const version = RELAY_VERSION;
     expect(scraped.exposition.value('dropea_relay_build_info', { version, node_version: process.versions.node })).toBe(1);
+  });
+
+  it("gives V8's heap limit beside the heap in use, for an alert before the process runs out of it", () => {
+    const { exposition } = scraped;
+    expect(exposition.value('dropea_relay_heap_limit_bytes')).toBe(getHeapStatistics().heap_size_limit);
+    expect(exposition.value('nodejs_heap_size_used_bytes')).toBeLessThan(exposition.value('dropea_relay_heap_limit_bytes')!);
   });
 
   it("includes Node's default process metrics", () => {

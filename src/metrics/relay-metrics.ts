@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { getHeapStatistics } from 'node:v8';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { RELAY_VERSION } from '../version.js';
 
@@ -125,6 +126,17 @@ export class RelayMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * What V8's heap may hold (the old generation's bound, `--max-old-space-size` in the image's
+   * NODE_OPTIONS, plus the young generation): at it the process stops with an out-of-memory
+   * error. Beside prom-client's `nodejs_heap_size_used_bytes`, it says how close that is.
+   */
+  readonly heapLimit = new Gauge({
+    name: 'dropea_relay_heap_limit_bytes',
+    help: "V8's heap size limit (--max-old-space-size plus the young generation); the process stops with an out-of-memory error at it.",
+    registers: [this.registry],
+  });
+
   readonly ready = new Gauge({
     name: 'dropea_relay_ready',
     help: '1 while /health/ready answers 200 (topics readable and present, spool empty), 0 otherwise; set at each probe.',
@@ -159,6 +171,7 @@ export class RelayMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.buildInfo.set({ version: RELAY_VERSION, node_version: process.versions.node }, 1);
+    this.heapLimit.set(getHeapStatistics().heap_size_limit);
     this.kafkaConnected.set(0);
     this.ready.set(0);
   }
