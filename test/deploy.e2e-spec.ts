@@ -594,6 +594,7 @@ describe('deployment files', () => {
         expect.arrayContaining([
           'dropea_relay_build_info',
           'dropea_relay_dead_letters_total',
+          'dropea_relay_heap_limit_bytes',
           'dropea_relay_publish_duration_seconds_bucket',
           'dropea_relay_ready',
           'dropea_relay_spool_bytes',
