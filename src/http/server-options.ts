@@ -2,6 +2,7 @@ import type { FastifyHttpOptions } from 'fastify';
 import type { Server } from 'node:http';
 import type { HttpConfig } from '../config/http.config.js';
 import { answerClientError } from './client-errors.js';
+import { lazySchemaCompilers } from './schema-compilers.js';
 
 /** The most often Node checks its request and header timers; its default, 30 s, would let a 10 s timeout run to 40. */
 const MAX_TIMER_CHECK_INTERVAL_MS = 1_000;
@@ -28,5 +29,6 @@ export function serverOptions(http: HttpConfig): FastifyHttpOptions<Server> {
     http: { headersTimeout: requestMs, requestTimeout: requestMs, connectionsCheckingInterval: Math.min(MAX_TIMER_CHECK_INTERVAL_MS, requestMs) },
     trustProxy: http.trustProxy,
     clientErrorHandler: answerClientError,
+    schemaController: { compilersFactory: lazySchemaCompilers() },
   };
 }
