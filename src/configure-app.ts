@@ -11,7 +11,7 @@ import { serverOptions } from './http/server-options.js';
 import { createRelayLogger } from './logging/relay-logger.js';
 import { MANAGEMENT_ROUTES } from './management/management-routes.js';
 import { RelayMetrics } from './metrics/relay-metrics.js';
-import { serveOpenApi } from './openapi/openapi-document.js';
+import { serveOpenApi } from './openapi/openapi-routes.js';
 import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
 import { registerClosingHooks } from './shutdown/closing-hooks.js';
 import { ShutdownGate } from './shutdown/shutdown-gate.js';

@@ -3,6 +3,7 @@ import { RELAY_VERSION } from '../src/version.js';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { formatDocument } from '../src/openapi/openapi-document.js';
 import { loadFixtures } from './support/fixtures.js';
 import { sign } from './support/http.js';
@@ -46,11 +47,34 @@ describe('the OpenAPI document', () => {
     expect(served.info.version).toBe(version);
   });
 
-  it('is browsable at /docs', async () => {
-    const response = await fetch(`${relay.url}/docs`);
+  it('is served as YAML at /docs-yaml, the same document', async () => {
+    const response = await fetch(`${relay.url}/docs-yaml`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/yaml/);
+    expect(parseYaml(await response.text())).toEqual(served);
+  });
+
+  it.each(['/docs', '/docs/', '/docs/index.html'])('is browsable at %s: a Swagger UI page whose assets and document load from it', async (page) => {
+    const response = await fetch(`${relay.url}${page}`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(await response.text()).toContain('swagger');
+    const html = await response.text();
+    const links = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => new URL(match[1]!, `${relay.url}${page}`));
+    expect(links.map((link) => link.pathname).sort()).toEqual([
+      '/docs/favicon-16x16.png',
+      '/docs/favicon-32x32.png',
+      '/docs/swagger-ui-bundle.js',
+      '/docs/swagger-ui.css',
+    ]);
+    for (const link of links) expect({ link: link.pathname, status: (await fetch(link)).status }).toEqual({ link: link.pathname, status: 200 });
+    const documentUrl = /url: "([^"]+)"/.exec(html)?.[1];
+    expect(new URL(documentUrl!, `${relay.url}${page}`).pathname).toBe('/docs-json');
+  });
+
+  it("serves none of swagger-ui-dist's other files (its sample page points at another API)", async () => {
+    for (const path of ['/docs/swagger-initializer.js', '/docs/package.json', '/docs/../package.json']) {
+      expect({ path, status: (await fetch(`${relay.url}${path}`)).status }).toEqual({ path, status: 404 });
+    }
   });
 
   it('documents every webhook and probe route, and not itself', () => {

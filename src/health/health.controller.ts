@@ -1,7 +1,4 @@
-import { Controller, Get, HttpCode, HttpStatus, Inject } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthModel } from '../openapi/openapi-models.js';
-import { ApiProblemResponse } from '../openapi/route-docs.js';
+import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
 import { PROBLEM_TYPES } from '../problem/problem-details.js';
 import { ProblemException } from '../problem/problem.exception.js';
 import { PUBLISHER_HEALTH, type PublisherHealth } from '../publishing/event-publisher.js';
@@ -19,9 +16,8 @@ interface HealthStatus {
  * topics, and not while its spool holds records, so that no traffic goes to a relay that could
  * only answer 503 or would queue webhooks behind older ones, and not from SIGTERM on: on PORT
  * the closing hooks answer that, on MANAGEMENT_PORT (which serves on while the webhooks drain)
- * this controller does.
+ * this controller does. Their OpenAPI description is in openapi/api-docs.ts.
  */
-@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -31,20 +27,12 @@ export class HealthController {
 
   @Get('live')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Liveness: the process serves HTTP' })
-  @ApiOkResponse({ type: HealthModel })
   live(): HealthStatus {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @HttpCode(200)
-  @ApiOperation({ summary: "Readiness: every configured topic's metadata can be read and says it exists, the spool (if any) is empty, and the relay is not shutting down" })
-  @ApiOkResponse({ type: HealthModel })
-  @ApiProblemResponse(
-    HttpStatus.SERVICE_UNAVAILABLE,
-    "Not ready; `detail` gives every reason and its fix: Kafka's metadata cannot be read, a topic is missing or not visible, the spool holds records (or its drain has stalled), or the relay is shutting down.",
-  )
   async ready(): Promise<HealthStatus> {
     if (this.gate.closing) throw ProblemException.of(PROBLEM_TYPES.notReady, 'The relay is shutting down');
     const { ready, problems } = await this.publisher.readiness();

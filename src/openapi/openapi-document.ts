@@ -1,13 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { RELAY_VERSION } from '../version.js';
-
-/** Where the relay serves its OpenAPI document: the UI at /docs, the JSON at /docs-json. */
-export const OPENAPI_PATH = 'docs';
+// Describes the DTOs and controllers for the document, once, when this module is first loaded.
+import './api-docs.js';
 
 /**
- * The relay's HTTP contract as OpenAPI 3, built from the controllers' decorators. The copy in
- * docs/openapi.json is written by `npm run openapi` and kept equal to this by a test.
+ * The relay's HTTP contract as OpenAPI 3, built from the controllers and the descriptions of
+ * api-docs.ts. The relay serves it (openapi-routes.ts); the copy in docs/openapi.json is written
+ * by `npm run openapi` and kept equal to it by a test.
  */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -19,10 +19,6 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion(RELAY_VERSION)
     .build();
   return SwaggerModule.createDocument(app, config);
-}
-
-export function serveOpenApi(app: INestApplication): void {
-  SwaggerModule.setup(OPENAPI_PATH, app, () => buildOpenApiDocument(app));
 }
 
 /** The document as committed: two-space JSON with a final newline, so diffs stay readable. */

@@ -1,9 +1,7 @@
 import { Body, Controller, HttpCode, HttpStatus, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { WEBHOOKS_CONFIG } from '../config/config.tokens.js';
 import type { WebhooksConfig } from '../config/webhooks.config.js';
-import { WebhookRouteDocs } from '../openapi/route-docs.js';
 import { deliveryOf } from './delivery.js';
 import { DropeaSignatureGuard } from './dropea-signature.guard.js';
 import { JsonBodyPipe } from './json-body.pipe.js';
@@ -16,9 +14,8 @@ import { WEBHOOK_ROUTES, type WebhookRoute } from './webhook-routes.js';
 /**
  * The three webhook routes of CONTRACT.md §1: 202 when published (or spooled, or dead-lettered
  * for an unknown topic), 200 for a duplicate. One handler per route, each with the pipe of the
- * topics it accepts.
+ * topics it accepts. Their OpenAPI description is in openapi/api-docs.ts.
  */
-@ApiTags('webhooks')
 @Controller('webhooks/dropea')
 @UseGuards(DropeaSignatureGuard)
 export class DropeaWebhooksController {
@@ -29,7 +26,6 @@ export class DropeaWebhooksController {
 
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
-  @WebhookRouteDocs('both', 'Receive an order or incidence status change (by its topic)')
   receive(
     @Body(JsonBodyPipe, new StatusUpdatePipe(WEBHOOK_ROUTES['/webhooks/dropea'])) verdict: Verdict,
     @Req() request: FastifyRequest,
@@ -40,7 +36,6 @@ export class DropeaWebhooksController {
 
   @Post('orders')
   @HttpCode(HttpStatus.ACCEPTED)
-  @WebhookRouteDocs('order', 'Receive an order status change')
   receiveOrder(
     @Body(JsonBodyPipe, new StatusUpdatePipe(WEBHOOK_ROUTES['/webhooks/dropea/orders'])) verdict: Verdict,
     @Req() request: FastifyRequest,
@@ -51,7 +46,6 @@ export class DropeaWebhooksController {
 
   @Post('incidences')
   @HttpCode(HttpStatus.ACCEPTED)
-  @WebhookRouteDocs('incidence', 'Receive an incidence status change')
   receiveIncidence(
     @Body(JsonBodyPipe, new StatusUpdatePipe(WEBHOOK_ROUTES['/webhooks/dropea/incidences'])) verdict: Verdict,
     @Req() request: FastifyRequest,
