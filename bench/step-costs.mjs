@@ -8,7 +8,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import 'reflect-metadata';
 import { IdTable } from '../dist/dedup/id-table.js';
-import { encodeEnvelope } from '../dist/envelope/envelope-codec.js';
+import { encodeJson } from '../dist/envelope/envelope-format.js';
 import { eventId } from '../dist/envelope/event-id.js';
 import { parseUpdatedAt } from '../dist/envelope/madrid-time.js';
 import { normalize } from '../dist/envelope/normalize.js';
@@ -44,7 +44,7 @@ const steps = [
   ['envelope (normalize, event id included)', (i) => normalize(changes[i], { receivedAt, source: 'dropea' })],
   ['  of which the event id', (i) => eventId({ source: 'dropea', topic: changes[i].topic, entityId: changes[i].entityId, previousStatus: changes[i].previousStatus, status: changes[i].status, utcTime: events[i].time })],
   ['  reference: randomUUID', () => randomUUID()],
-  ['record value (JSON.stringify)', (i) => encodeEnvelope(events[i], 'json')],
+  ['record value (JSON.stringify)', (i) => encodeJson(events[i])],
   ['record, its size included', (i) => recordBytes(toKafkaRecord(events[i], {}, TOPICS, 'json'))],
   ['dedup (has + add)', (i) => {
     ids.expire(++now);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadRelayConfig } from '../src/config/relay-config.js';
 import { DEAD_LETTER_HEADERS, deadLetterHeaders } from '../src/dead-letter/dead-letter.js';
-import { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE } from '../src/envelope/envelope-codec.js';
+import { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE } from '../src/envelope/envelope-format.js';
 import { EVENT_TYPE_BY_TOPIC } from '../src/envelope/envelope.js';
 import { deadLetterRecord, toKafkaRecord } from '../src/publishing/kafka-record.js';
 import { StatusUpdatePipe } from '../src/webhooks/status-update.pipe.js';

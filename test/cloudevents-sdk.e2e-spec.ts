@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { fromBinary } from '@bufbuild/protobuf';
 import { CloudEvent, Kafka, type KafkaMessage } from 'cloudevents';
-import { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE } from '../src/envelope/envelope-codec.js';
+import { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE } from '../src/envelope/envelope-format.js';
 import { StatusChangedEventSchema } from '../src/envelope/gen/dropea/relay/v1/envelope_pb.js';
 import { loadFixtures } from './support/fixtures.js';
 import { post } from './support/http.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PROTOBUF_CONTENT_TYPE } from '../src/envelope/envelope-codec.js';
+import { PROTOBUF_CONTENT_TYPE } from '../src/envelope/envelope-format.js';
 import { envelopeOf } from './support/envelopes.js';
 import { loadFixtures, publishFixtures } from './support/fixtures.js';
 import { post } from './support/http.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE } from '../src/envelope/envelope-codec.js';
+import { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE } from '../src/envelope/envelope-format.js';
 import { buildGoConsumer, buildJavaConsumer, GO_EXAMPLE, parseLines, type BuiltConsumer } from './support/example-consumers.js';
 import { EXPECTED, loadFixtures, type Fixture } from './support/fixtures.js';
 import { post, sign } from './support/http.js';

@@ -4,7 +4,8 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { decodeEnvelope, PROTOBUF_CONTENT_TYPE } from '../src/envelope/envelope-codec.js';
+import { decodeEnvelope, encodeEnvelope } from '../src/envelope/envelope-codec.js';
+import { PROTOBUF_CONTENT_TYPE, type EnvelopeEncoder } from '../src/envelope/envelope-format.js';
 import { StatusChangedEventSchema } from '../src/envelope/gen/dropea/relay/v1/envelope_pb.js';
 import { deadLetterRecord, toKafkaRecord } from '../src/publishing/kafka-record.js';
 import { envelopeOf } from './support/envelopes.js';
@@ -13,6 +14,8 @@ import { post } from './support/http.js';
 import { KafkaReader, type ReadRecord } from './support/kafka-reader.js';
 import { startRelay, uniqueTopics, type RunningRelay } from './support/relay-app.js';
 import { TEST_BROKER } from './support/test-broker.mjs';
+
+const encodeProtobuf: EnvelopeEncoder = (event) => encodeEnvelope(event, 'protobuf');
 
 /** The built CLI, as `npm run dlq:replay` runs it (`npm test` builds before Jest starts). */
 const REPLAY_CLI = fileURLToPath(new URL('../dist/cli/dlq-replay/main.js', import.meta.url));
@@ -146,7 +149,7 @@ describe('ENVELOPE_FORMAT=protobuf', () => {
     });
     expect(JSON.parse(stdout)).toMatchObject({ complete: true, summary: { records: 1, publish: 1 } });
 
-    const expected = toKafkaRecord(envelopeOf(JSON.stringify(body)), {}, kafkaTopics, 'protobuf');
+    const expected = toKafkaRecord(envelopeOf(JSON.stringify(body)), {}, kafkaTopics, encodeProtobuf);
     const records = await reader.waitFor(kafkaTopics.orders, fixtures.filter((f) => f.route.endsWith('orders')).length + 1);
     const replayed = records.filter((record) => record.key === '777001');
     expect(replayed).toHaveLength(1);
@@ -166,7 +169,7 @@ describe('the reader every end-to-end suite uses', () => {
     const topic = topics.KAFKA_TOPIC_ORDERS!;
     const good = toKafkaRecord(envelopeOf(fixtures[0]!.raw), {}, { orders: topic, incidences: topic, deadLetter: topic });
     const goodValue = JSON.parse(String(good.message.value)) as Record<string, unknown>;
-    const protobuf = toKafkaRecord(envelopeOf(fixtures[0]!.raw), {}, { orders: topic, incidences: topic, deadLetter: topic }, 'protobuf');
+    const protobuf = toKafkaRecord(envelopeOf(fixtures[0]!.raw), {}, { orders: topic, incidences: topic, deadLetter: topic }, encodeProtobuf);
     const messages = [
       good.message,
       protobuf.message,

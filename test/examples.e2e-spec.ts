@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { PROTOBUF_CONTENT_TYPE } from '../src/envelope/envelope-codec.js';
+import { PROTOBUF_CONTENT_TYPE } from '../src/envelope/envelope-format.js';
 import { loadFixtures, publishFixtures } from './support/fixtures.js';
 import { post } from './support/http.js';
 import { KafkaReader, type ReadRecord } from './support/kafka-reader.js';

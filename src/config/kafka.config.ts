@@ -1,4 +1,4 @@
-import { ENVELOPE_FORMATS, type EnvelopeFormat } from '../envelope/envelope-codec.js';
+import { ENVELOPE_FORMATS, type EnvelopeFormat } from '../envelope/envelope-format.js';
 import type { EnvReader } from './env-reader.js';
 import { readSslFiles, type SslFiles } from './tls-files.js';
 
@@ -34,7 +34,7 @@ export interface KafkaConfig {
   readonly batch: BatchLimits;
   /** The durable local spool (SPOOL_DIR), or undefined when it is off. */
   readonly spool: SpoolConfig | undefined;
-  /** How envelopes are written as record values (ENVELOPE_FORMAT; envelope/envelope-codec.ts). */
+  /** How envelopes are written as record values (ENVELOPE_FORMAT; envelope/envelope-format.ts). */
   readonly envelopeFormat: EnvelopeFormat;
 }
 

@@ -2,15 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { fromBinary, isFieldSet, toBinary } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { envelopeOf, sampleEnvelopes } from '../../test/support/envelopes.js';
-import {
-  decodeEnvelope,
-  encodeEnvelope,
-  ENVELOPE_FORMATS,
-  EnvelopeDecodeError,
-  formatOf,
-  JSON_CONTENT_TYPE,
-  PROTOBUF_CONTENT_TYPE,
-} from './envelope-codec.js';
+import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, formatOf } from './envelope-codec.js';
+import { encodeJson, ENVELOPE_FORMATS, envelopeEncoder, JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, PROTOBUF_MESSAGE } from './envelope-format.js';
 import { StatusChangedEventSchema, StatusChangeSchema } from './gen/dropea/relay/v1/envelope_pb.js';
 
 const samples = sampleEnvelopes();
@@ -64,6 +57,20 @@ describe('encodeEnvelope', () => {
 
   it('knows exactly the two formats ENVELOPE_FORMAT accepts', () => {
     expect(ENVELOPE_FORMATS).toEqual(['json', 'protobuf']);
+  });
+
+  it('names the message of the generated schema', () => {
+    expect(PROTOBUF_MESSAGE).toBe(StatusChangedEventSchema.typeName);
+  });
+});
+
+describe('envelopeEncoder', () => {
+  it("gives each format's encoder, writing what encodeEnvelope writes", async () => {
+    expect(await envelopeEncoder('json')).toBe(encodeJson);
+    for (const format of ENVELOPE_FORMATS) {
+      const encode = await envelopeEncoder(format);
+      for (const { event } of samples) expect(encode(event)).toEqual(encodeEnvelope(event, format));
+    }
   });
 });
 

@@ -1,45 +1,18 @@
 import { create, fromBinary, fromJson, toBinary, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
 import type { CloudEvent, CloudEventType, EntityKind } from './envelope.js';
+import { encodeJson, PROTOBUF_CONTENT_TYPE, PROTOBUF_MESSAGE, type EncodedEnvelope, type EnvelopeFormat } from './envelope-format.js';
 import { StatusChangedEventSchema, type StatusChangedEvent } from './gen/dropea/relay/v1/envelope_pb.js';
 
 /**
- * The envelope as a Kafka record value, in the format ENVELOPE_FORMAT names. The shape is the
- * one proto/dropea/relay/v1/envelope.proto defines; the formats only write it differently:
- *
- * - `json`: the CloudEvents JSON event format
- *   (https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/formats/json-format.md), the
- *   envelope exactly as `JSON.stringify` writes it. The relay's hot path: a string, no copy.
- * - `protobuf`: the binary encoding of `dropea.relay.v1.StatusChangedEvent`
- *   (https://protobuf.dev/programming-guides/encoding/).
+ * The envelope written in either format of envelope-format.ts and read back from both, through
+ * the protobuf message proto/dropea/relay/v1/envelope.proto defines. It loads @bufbuild/protobuf:
+ * the relay imports it only when ENVELOPE_FORMAT=protobuf (envelope-format.ts, envelopeEncoder);
+ * the tools that read records (consume, dlq-replay) always do.
  */
-export type EnvelopeFormat = 'json' | 'protobuf';
-
-export const ENVELOPE_FORMATS: readonly EnvelopeFormat[] = ['json', 'protobuf'];
-
-/** The CloudEvents JSON event format's media type (structured content mode). */
-export const JSON_CONTENT_TYPE = 'application/cloudevents+json; charset=utf-8';
-
-/** The protobuf message every protobuf record value holds. */
-export const PROTOBUF_MESSAGE = StatusChangedEventSchema.typeName;
-
-/**
- * `application/protobuf` is the IANA-registered media type of the protobuf binary encoding
- * (https://www.iana.org/assignments/media-types/application/protobuf; `application/x-protobuf`
- * is its deprecated alias). The registration has no parameter naming the message, and bytes
- * alone do not say which it is, so `proto=` names it, as Prometheus's protobuf exposition format
- * does. Not `application/cloudevents+protobuf`: that is the CloudEvents protobuf format, whose
- * value is an `io.cloudevents.v1.CloudEvent` message, another schema.
- */
-export const PROTOBUF_CONTENT_TYPE = `application/protobuf; proto=${PROTOBUF_MESSAGE}`;
-
-export interface EncodedEnvelope {
-  readonly value: Buffer | string;
-  readonly contentType: string;
-}
 
 /** The record value and its content-type header for one envelope. */
 export function encodeEnvelope(event: CloudEvent, format: EnvelopeFormat): EncodedEnvelope {
-  if (format === 'json') return { value: JSON.stringify(event), contentType: JSON_CONTENT_TYPE };
+  if (format === 'json') return encodeJson(event);
   const bytes = toBinary(StatusChangedEventSchema, toMessage(event));
   // A view of the serialised bytes, not a copy.
   return { value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), contentType: PROTOBUF_CONTENT_TYPE };

@@ -12,6 +12,7 @@ import { KAFKA_CONFIG } from '../config/config.tokens.js';
 import type { KafkaConfig } from '../config/kafka.config.js';
 import type { DeadLetter, WebhookOrigin } from '../dead-letter/dead-letter.js';
 import type { CloudEvent } from '../envelope/envelope.js';
+import type { EnvelopeEncoder } from '../envelope/envelope-format.js';
 import { RelayMetrics } from '../metrics/relay-metrics.js';
 import { SpoolStore } from '../spool/spool-store.js';
 import { Batcher, countFitting, ExpiredError, type BatchShape, type Settlement } from './batcher.js';
@@ -25,6 +26,7 @@ import {
   type PublisherHealth,
   type Readiness,
 } from './event-publisher.js';
+import { ENVELOPE_ENCODER } from './envelope-encoder.provider.js';
 import { kafkaAccessFailure } from './kafka-access-failure.js';
 import { KAFKA_CLIENT, kafkaProducerConfig } from './kafka-client.options.js';
 import { KafkaSender } from './kafka-sender.js';
@@ -74,6 +76,7 @@ export class KafkaEventPublisher
     @Inject(KAFKA_CLIENT) client: ClientKafka,
     @Inject(KAFKA_CONFIG) private readonly config: KafkaConfig,
     private readonly metrics: RelayMetrics,
+    @Inject(ENVELOPE_ENCODER) private readonly encode: EnvelopeEncoder,
   ) {
     this.kafka = client.createClient<Kafka>();
     this.producers = new ProducerSlot(() => this.kafka.then((kafka) => kafka.producer(kafkaProducerConfig())));
@@ -175,7 +178,7 @@ export class KafkaEventPublisher
   }
 
   publish(event: CloudEvent, origin: WebhookOrigin): Promise<PublishReceipt> {
-    const record = toKafkaRecord(event, origin.trace, this.config.topics, this.config.envelopeFormat);
+    const record = toKafkaRecord(event, origin.trace, this.config.topics, this.encode);
     let fallback: KafkaRecord | undefined;
     // Built only for a refused record, or one that is spooled; its reason is set on refusal
     // (refusedDeadLetter), so the one given here is a placeholder.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { RecordRefusedError } from './event-publisher.js';
-import { decodeEnvelope, PROTOBUF_CONTENT_TYPE } from '../envelope/envelope-codec.js';
+import { decodeEnvelope, encodeEnvelope } from '../envelope/envelope-codec.js';
+import { encodeJson, PROTOBUF_CONTENT_TYPE, type EnvelopeEncoder } from '../envelope/envelope-format.js';
 import { normalize } from '../envelope/normalize.js';
 import { STRUCTURED_CONTENT_TYPE, deadLetterRecord, fromSpooledRecord, refusedDeadLetter, toKafkaRecord, toSpooledRecord } from './kafka-record.js';
 
@@ -29,6 +30,8 @@ const incidence = normalize(
   receipt,
 );
 
+const encodeProtobuf: EnvelopeEncoder = (event) => encodeEnvelope(event, 'protobuf');
+
 describe('toKafkaRecord', () => {
   it('keys the record by the entity id as a decimal string, on its entity topic', () => {
     expect(toKafkaRecord(order, {}, topics)).toMatchObject({ topic: 'orders.v1', message: { key: '265494' } });
@@ -39,7 +42,7 @@ describe('toKafkaRecord', () => {
     const { message } = toKafkaRecord(order, {}, topics);
     // Byte for byte what the relay has always written: the envelope as JSON.stringify writes it.
     expect(message.value).toBe(JSON.stringify(order));
-    expect(toKafkaRecord(order, {}, topics, 'json')).toEqual(toKafkaRecord(order, {}, topics));
+    expect(toKafkaRecord(order, {}, topics, encodeJson)).toEqual(toKafkaRecord(order, {}, topics));
     expect(JSON.parse(String(message.value))).toEqual(order);
     expect(message.headers).toEqual({
       'content-type': STRUCTURED_CONTENT_TYPE,
@@ -58,8 +61,8 @@ describe('toKafkaRecord', () => {
   it('writes the protobuf envelope with its content-type in protobuf mode, the same key, topic and ce_ headers', () => {
     const trace = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
     for (const event of [order, incidence]) {
-      const json = toKafkaRecord(event, trace, topics, 'json');
-      const protobuf = toKafkaRecord(event, trace, topics, 'protobuf');
+      const json = toKafkaRecord(event, trace, topics, encodeJson);
+      const protobuf = toKafkaRecord(event, trace, topics, encodeProtobuf);
       expect(Buffer.isBuffer(protobuf.message.value)).toBe(true);
       expect(decodeEnvelope(protobuf.message.value as Buffer, PROTOBUF_CONTENT_TYPE)).toEqual(event);
       expect(protobuf.topic).toBe(json.topic);
@@ -69,7 +72,7 @@ describe('toKafkaRecord', () => {
   });
 
   it('keeps a protobuf record exact through the spool', () => {
-    const record = toKafkaRecord(incidence, {}, topics, 'protobuf');
+    const record = toKafkaRecord(incidence, {}, topics, encodeProtobuf);
     expect(fromSpooledRecord(toSpooledRecord(record))).toEqual(record);
   });
 

@@ -1,7 +1,7 @@
 import type { IHeaders, Message, TopicMessages } from 'kafkajs';
 import { DEAD_LETTER_HEADERS, deadLetterHeaders, type DeadLetter } from '../dead-letter/dead-letter.js';
 import type { CloudEvent } from '../envelope/envelope.js';
-import { encodeEnvelope, JSON_CONTENT_TYPE, type EnvelopeFormat } from '../envelope/envelope-codec.js';
+import { encodeJson, JSON_CONTENT_TYPE, type EnvelopeEncoder } from '../envelope/envelope-format.js';
 import type { KafkaTopics } from '../config/kafka.config.js';
 import type { SpooledRecord } from '../spool/spool-store.js';
 import type { RecordRefusedError, TraceContext } from './event-publisher.js';
@@ -11,7 +11,7 @@ import { recordSize } from './record-size.js';
  * CloudEvents Kafka protocol binding
  * (https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/kafka-protocol-binding.md):
  * the whole envelope is the value and `content-type` says in which format
- * (envelope/envelope-codec.ts). In the default JSON format that is the binding's structured
+ * (envelope/envelope-format.ts). In the default JSON format that is the binding's structured
  * content mode (§3.3) with this media type. The `ce_` headers carry the required attributes in
  * either format, so consumers can route without decoding the value; with a protobuf value they
  * also make the record a valid binary-mode event (§3.2) whose data is the protobuf envelope.
@@ -38,9 +38,9 @@ const TOPIC_BY_TYPE: Record<CloudEvent['type'], keyof KafkaTopics> = {
   'com.dropea.incidence.status_changed': 'incidences',
 };
 
-/** The record of one envelope, its value in `format` (ENVELOPE_FORMAT, JSON by default). */
-export function toKafkaRecord(event: CloudEvent, trace: TraceContext, topics: KafkaTopics, format: EnvelopeFormat = 'json'): KafkaRecord {
-  const { value, contentType } = encodeEnvelope(event, format);
+/** The record of one envelope, its value written by `encode` (ENVELOPE_FORMAT's encoder, JSON by default). */
+export function toKafkaRecord(event: CloudEvent, trace: TraceContext, topics: KafkaTopics, encode: EnvelopeEncoder = encodeJson): KafkaRecord {
+  const { value, contentType } = encode(event);
   const headers: IHeaders = {
     'content-type': contentType,
     ce_id: event.id,

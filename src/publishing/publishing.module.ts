@@ -3,6 +3,7 @@ import { ClientsModule } from '@nestjs/microservices';
 import { HTTP_CONFIG, KAFKA_CONFIG } from '../config/config.tokens.js';
 import type { HttpConfig } from '../config/http.config.js';
 import type { KafkaConfig } from '../config/kafka.config.js';
+import { envelopeEncoderProvider } from './envelope-encoder.provider.js';
 import { EVENT_PUBLISHER, PUBLISHER_HEALTH } from './event-publisher.js';
 import { KAFKA_CLIENT, kafkaClientOptions } from './kafka-client.options.js';
 import { KafkaEventPublisher } from './kafka-event-publisher.js';
@@ -19,6 +20,7 @@ import { KafkaEventPublisher } from './kafka-event-publisher.js';
     ]),
   ],
   providers: [
+    envelopeEncoderProvider,
     KafkaEventPublisher,
     { provide: EVENT_PUBLISHER, useExisting: KafkaEventPublisher },
     { provide: PUBLISHER_HEALTH, useExisting: KafkaEventPublisher },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { deadLetterHeaders, type DeadLetter } from '../../dead-letter/dead-letter.js';
-import { decodeEnvelope, PROTOBUF_CONTENT_TYPE } from '../../envelope/envelope-codec.js';
+import { decodeEnvelope, encodeEnvelope } from '../../envelope/envelope-codec.js';
+import { encodeJson, PROTOBUF_CONTENT_TYPE } from '../../envelope/envelope-format.js';
 import { normalize } from '../../envelope/normalize.js';
 import { STRUCTURED_CONTENT_TYPE, toKafkaRecord, type KafkaRecord } from '../../publishing/kafka-record.js';
 import {
@@ -16,7 +17,7 @@ import {
 } from './dlq-replay.js';
 
 const topics = { orders: 'orders.v1', incidences: 'incidences.v1', deadLetter: 'dlq.v1' };
-const settings = { source: 'dropea', topics, envelopeFormat: 'json' } as const;
+const settings = { source: 'dropea', topics, encode: encodeJson } as const;
 const receivedAt = new Date('2026-11-22T10:00:00.123Z');
 const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
@@ -88,7 +89,7 @@ describe('replayDeadLetter', () => {
   it('publishes in the configured envelope format: in protobuf mode the same envelope, key and headers, as protobuf', () => {
     const record = deadLetter(JSON.stringify(order), { trace: { traceparent } });
     const json = replayDeadLetter(record, settings) as { record: KafkaRecord };
-    const protobuf = replayDeadLetter(record, { ...settings, envelopeFormat: 'protobuf' }) as { kind: string; record: KafkaRecord; eventId: string };
+    const protobuf = replayDeadLetter(record, { ...settings, encode: (event) => encodeEnvelope(event, 'protobuf') }) as { kind: string; record: KafkaRecord; eventId: string };
 
     expect(protobuf).toMatchObject({ kind: 'publish', eventId: ORDER_EVENT_ID, record: { topic: 'orders.v1', message: { key: '265494' } } });
     expect(protobuf.record.message.headers).toEqual({ ...json.record.message.headers, 'content-type': PROTOBUF_CONTENT_TYPE });

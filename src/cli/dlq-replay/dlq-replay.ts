@@ -1,7 +1,7 @@
 import type { IHeaders } from 'kafkajs';
 import type { KafkaTopics } from '../../config/kafka.config.js';
 import { bodySha256, DEAD_LETTER_HEADERS, deadLetterOrigin, type DeadLetterReason } from '../../dead-letter/dead-letter.js';
-import type { EnvelopeFormat } from '../../envelope/envelope-codec.js';
+import type { EnvelopeEncoder } from '../../envelope/envelope-format.js';
 import { normalize } from '../../envelope/normalize.js';
 import { PROBLEM_TYPES, problemTypeUri, type FieldError } from '../../problem/problem-details.js';
 import { ProblemException } from '../../problem/problem.exception.js';
@@ -24,8 +24,8 @@ export interface ReplaySettings {
   /** CE_SOURCE: part of every event id, so it must be the relay's. */
   readonly source: string;
   readonly topics: KafkaTopics;
-  /** ENVELOPE_FORMAT: the relay's, so a replayed record reads like the rest of its topic. */
-  readonly envelopeFormat: EnvelopeFormat;
+  /** ENVELOPE_FORMAT's encoder: the relay's, so a replayed record reads like the rest of its topic. */
+  readonly encode: EnvelopeEncoder;
 }
 
 /**
@@ -93,7 +93,7 @@ export function replayDeadLetter(record: DeadLetterRecord, settings: ReplaySetti
   const event = normalize(verdict.change, { receivedAt: origin.receivedAt, source: settings.source });
   // Through the relay's own W3C check, so a header the relay would have dropped is dropped here too.
   const trace = traceContextOf({ traceparent: origin.trace.traceparent, tracestate: origin.trace.tracestate });
-  return { kind: 'publish', record: toKafkaRecord(event, trace, settings.topics, settings.envelopeFormat), eventId: event.id };
+  return { kind: 'publish', record: toKafkaRecord(event, trace, settings.topics, settings.encode), eventId: event.id };
 }
 
 /**

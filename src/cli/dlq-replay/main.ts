@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import type { Kafka, Producer } from 'kafkajs';
 import { parseArgs } from 'node:util';
 import type { RelayConfig } from '../../config/relay-config.js';
+import { envelopeEncoder } from '../../envelope/envelope-format.js';
 import { kafkajsClientConfig, kafkaProducerConfig } from '../../publishing/kafka-client.options.js';
 import { kafkajs } from '../../kafkajs/kafkajs.js';
 import { byTopic, type KafkaRecord } from '../../publishing/kafka-record.js';
@@ -70,7 +71,7 @@ async function replay(config: RelayConfig, apply: boolean, json: boolean): Promi
   const client = kafkajsClientConfig(config.kafka, config.http.logLevel);
   // Its own client id, so broker logs and quotas tell the replay from the relay.
   const kafka = new kafkajs.Kafka({ ...client, clientId: `${config.kafka.clientId}-dlq-replay` });
-  const settings = { source: config.webhooks.ceSource, topics: config.kafka.topics, envelopeFormat: config.kafka.envelopeFormat };
+  const settings = { source: config.webhooks.ceSource, topics: config.kafka.topics, encode: await envelopeEncoder(config.kafka.envelopeFormat) };
   const replayed: ReplayedRecord[] = [];
   let producer: Producer | undefined;
   let failure: unknown;
