@@ -1,4 +1,3 @@
-import rateLimit from '@fastify/rate-limit';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { RateLimitConfig } from '../config/http.config.js';
 import { PROBLEM_TYPES } from '../problem/problem-details.js';
@@ -10,10 +9,12 @@ import { isWebhookRoute } from '../webhooks/webhook-routes.js';
  * RATE_LIMIT_MAX is 0): past it a client gets 429 problem+json with Retry-After (RFC 6585 §4)
  * until its window ends. The client is the request's address, which TRUST_PROXY lets come from
  * X-Forwarded-For behind an ingress. Counts live in this process, in a bounded LRU of clients:
- * each replica limits on its own. Probes, /metrics and /docs are never limited.
+ * each replica limits on its own. Probes, /metrics and /docs are never limited. The plugin (and
+ * the address parsing it brings) is loaded only when the limit is on.
  */
 export async function registerRateLimit(app: NestFastifyApplication, config: RateLimitConfig): Promise<void> {
   if (config.max === 0) return;
+  const { default: rateLimit } = await import('@fastify/rate-limit');
   await app.register(rateLimit, {
     max: config.max,
     timeWindow: config.windowMs,
