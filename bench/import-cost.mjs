@@ -11,8 +11,18 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const { dependencies } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-// Loaded by the relay only with tracing on (tracing/tracing-sdk.ts), so not at rest.
-const LOADED_ON_DEMAND = new Set(['@opentelemetry/sdk-node']);
+// Not loaded by a relay at rest: the OpenTelemetry SDK only with tracing on (tracing/tracing-sdk.ts);
+// @nestjs/swagger and yaml on the first request for the OpenAPI document (openapi/openapi-routes.ts);
+// Fastify's schema compilers when a route declares a schema, which none does (http/schema-compilers.ts);
+// of swagger-ui-dist only the path of its files (its main module would load Swagger UI's bundle).
+const LOADED_ON_DEMAND = new Set([
+  '@opentelemetry/sdk-node',
+  '@nestjs/swagger',
+  'yaml',
+  '@fastify/ajv-compiler',
+  '@fastify/fast-json-stringify-compiler',
+  'swagger-ui-dist',
+]);
 const all = Object.keys(dependencies).filter((name) => !LOADED_ON_DEMAND.has(name));
 const measured = process.argv.length > 2 ? process.argv.slice(2) : all;
 
