@@ -4,8 +4,8 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { decodeEnvelope, encodeEnvelope } from '../src/envelope/envelope-codec.js';
-import { PROTOBUF_CONTENT_TYPE, type EnvelopeEncoder } from '../src/envelope/envelope-format.js';
+import { decodeEnvelope, encodeProtobuf } from '../src/envelope/envelope-codec.js';
+import { PROTOBUF_CONTENT_TYPE } from '../src/envelope/envelope-format.js';
 import { StatusChangedEventSchema } from '../src/envelope/gen/dropea/relay/v1/envelope_pb.js';
 import { deadLetterRecord, toKafkaRecord } from '../src/publishing/kafka-record.js';
 import { envelopeOf } from './support/envelopes.js';
@@ -14,8 +14,6 @@ import { post } from './support/http.js';
 import { KafkaReader, type ReadRecord } from './support/kafka-reader.js';
 import { startRelay, uniqueTopics, type RunningRelay } from './support/relay-app.js';
 import { TEST_BROKER } from './support/test-broker.mjs';
-
-const encodeProtobuf: EnvelopeEncoder = (event) => encodeEnvelope(event, 'protobuf');
 
 /** The built CLI, as `npm run dlq:replay` runs it (`npm test` builds before Jest starts). */
 const REPLAY_CLI = fileURLToPath(new URL('../dist/cli/dlq-replay/main.js', import.meta.url));

@@ -1,6 +1,6 @@
 import { create, fromBinary, fromJson, toBinary, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
 import type { CloudEvent, CloudEventType, EntityKind } from './envelope.js';
-import { encodeJson, PROTOBUF_CONTENT_TYPE, PROTOBUF_MESSAGE, type EncodedEnvelope, type EnvelopeFormat } from './envelope-format.js';
+import { encodeJson, PROTOBUF_CONTENT_TYPE, PROTOBUF_MESSAGE, type EncodedEnvelope, type EnvelopeEncoder, type EnvelopeFormat } from './envelope-format.js';
 import { StatusChangedEventSchema, type StatusChangedEvent } from './gen/dropea/relay/v1/envelope_pb.js';
 
 /**
@@ -10,12 +10,16 @@ import { StatusChangedEventSchema, type StatusChangedEvent } from './gen/dropea/
  * the tools that read records (consume, dlq-replay) always do.
  */
 
-/** The record value and its content-type header for one envelope. */
-export function encodeEnvelope(event: CloudEvent, format: EnvelopeFormat): EncodedEnvelope {
-  if (format === 'json') return encodeJson(event);
+/** The protobuf format's encoder (envelope-format.ts, envelopeEncoder). */
+export const encodeProtobuf: EnvelopeEncoder = (event) => {
   const bytes = toBinary(StatusChangedEventSchema, toMessage(event));
   // A view of the serialised bytes, not a copy.
   return { value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), contentType: PROTOBUF_CONTENT_TYPE };
+};
+
+/** The record value and its content-type header for one envelope, in `format`. */
+export function encodeEnvelope(event: CloudEvent, format: EnvelopeFormat): EncodedEnvelope {
+  return (format === 'json' ? encodeJson : encodeProtobuf)(event);
 }
 
 /**

@@ -47,6 +47,6 @@ export const encodeJson: EnvelopeEncoder = (event) => ({ value: JSON.stringify(e
  */
 export async function envelopeEncoder(format: EnvelopeFormat): Promise<EnvelopeEncoder> {
   if (format === 'json') return encodeJson;
-  const { encodeEnvelope } = await import('./envelope-codec.js');
-  return (event) => encodeEnvelope(event, 'protobuf');
+  const { encodeProtobuf } = await import('./envelope-codec.js');
+  return encodeProtobuf;
 }

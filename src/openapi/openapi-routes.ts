@@ -14,31 +14,24 @@ const UI_ASSETS: ReadonlySet<string> = new Set(['/swagger-ui.css', '/swagger-ui-
  * Swagger UI (https://swagger.io/docs/open-source-tools/swagger-ui/usage/installation/, the
  * swagger-ui-dist package) at /docs.
  *
- * The document is built on the first request for it (openapi-document.ts) and kept: building
- * it loads @nestjs/swagger, which the relay does not otherwise need (12 MB of RSS, about a tenth
- * of a relay at rest; docs/benchmarks.md, Memory). The routes themselves are registered here at
+ * The document is built (openapi-document.ts) and written as JSON or YAML on the first request
+ * for it, and kept: building it loads @nestjs/swagger, which the relay does not otherwise need
+ * (12 MB of RSS, about a tenth of a relay at rest; docs/benchmarks.md, Memory). The routes themselves are registered here at
  * start, as Fastify requires.
  */
 export function serveOpenApi(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
-  let document: Promise<OpenAPIObject> | undefined;
-  const built = (): Promise<OpenAPIObject> => {
-    document ??= import('./openapi-document.js').then(({ buildOpenApiDocument }) => buildOpenApiDocument(app));
-    // A failed build (not expected: the document is the same every time) is tried again next time.
-    document.catch(() => (document = undefined));
-    return document;
-  };
-
-  fastify.get('/docs-json', async (_request, reply) => send(reply, 'application/json; charset=utf-8', JSON.stringify(await built())));
-  fastify.get('/docs-yaml', async (_request, reply) => {
-    const [{ stringify }, json] = await Promise.all([import('yaml'), built()]);
-    return send(reply, 'text/yaml; charset=utf-8', stringify(json));
-  });
+  const document = memoized(() => import('./openapi-document.js').then(({ buildOpenApiDocument }) => buildOpenApiDocument(app)));
+  const json = memoized(async () => JSON.stringify(await document()));
+  const yaml = memoized(async () => (await import('yaml')).stringify(await document()));
   // Relative links, so the page works behind a path prefix too: from /docs, the assets are in docs/.
-  fastify.get('/docs', (_request, reply) => send(reply, 'text/html; charset=utf-8', swaggerUiPage('docs/', 'docs-json')));
-  for (const page of ['/docs/', '/docs/index.html']) {
-    fastify.get(page, (_request, reply) => send(reply, 'text/html; charset=utf-8', swaggerUiPage('./', '../docs-json')));
-  }
+  const page = swaggerUiPage('docs/', 'docs-json');
+  const pageInFolder = swaggerUiPage('./', '../docs-json');
+
+  fastify.get('/docs-json', async (_request, reply) => send(reply, 'application/json; charset=utf-8', await json()));
+  fastify.get('/docs-yaml', async (_request, reply) => send(reply, 'text/yaml; charset=utf-8', await yaml()));
+  fastify.get('/docs', (_request, reply) => send(reply, 'text/html; charset=utf-8', page));
+  for (const path of ['/docs/', '/docs/index.html']) fastify.get(path, (_request, reply) => send(reply, 'text/html; charset=utf-8', pageInFolder));
   void fastify.register(fastifyStatic, {
     root: (require('swagger-ui-dist/absolute-path.js') as () => string)(),
     prefix: '/docs/',
@@ -46,6 +39,19 @@ export function serveOpenApi(app: NestFastifyApplication): void {
     index: false,
     allowedPath: (pathName) => UI_ASSETS.has(pathName),
   });
+}
+
+/**
+ * `make()`'s promise, made on the first call and kept; a failed one (not expected: the document
+ * is the same every time) is made again on the next call.
+ */
+function memoized<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () =>
+    (made ??= make().catch((error: unknown) => {
+      made = undefined;
+      throw error;
+    }));
 }
 
 function send(reply: FastifyReply, contentType: string, body: string): FastifyReply {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { RecordRefusedError } from './event-publisher.js';
-import { decodeEnvelope, encodeEnvelope } from '../envelope/envelope-codec.js';
-import { encodeJson, PROTOBUF_CONTENT_TYPE, type EnvelopeEncoder } from '../envelope/envelope-format.js';
+import { decodeEnvelope, encodeProtobuf } from '../envelope/envelope-codec.js';
+import { encodeJson, PROTOBUF_CONTENT_TYPE } from '../envelope/envelope-format.js';
 import { normalize } from '../envelope/normalize.js';
 import { STRUCTURED_CONTENT_TYPE, deadLetterRecord, fromSpooledRecord, refusedDeadLetter, toKafkaRecord, toSpooledRecord } from './kafka-record.js';
 
@@ -29,8 +29,6 @@ const incidence = normalize(
   },
   receipt,
 );
-
-const encodeProtobuf: EnvelopeEncoder = (event) => encodeEnvelope(event, 'protobuf');
 
 describe('toKafkaRecord', () => {
   it('keys the record by the entity id as a decimal string, on its entity topic', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { deadLetterHeaders, type DeadLetter } from '../../dead-letter/dead-letter.js';
-import { decodeEnvelope, encodeEnvelope } from '../../envelope/envelope-codec.js';
+import { decodeEnvelope, encodeProtobuf } from '../../envelope/envelope-codec.js';
 import { encodeJson, PROTOBUF_CONTENT_TYPE } from '../../envelope/envelope-format.js';
 import { normalize } from '../../envelope/normalize.js';
 import { STRUCTURED_CONTENT_TYPE, toKafkaRecord, type KafkaRecord } from '../../publishing/kafka-record.js';
@@ -89,7 +89,7 @@ describe('replayDeadLetter', () => {
   it('publishes in the configured envelope format: in protobuf mode the same envelope, key and headers, as protobuf', () => {
     const record = deadLetter(JSON.stringify(order), { trace: { traceparent } });
     const json = replayDeadLetter(record, settings) as { record: KafkaRecord };
-    const protobuf = replayDeadLetter(record, { ...settings, encode: (event) => encodeEnvelope(event, 'protobuf') }) as { kind: string; record: KafkaRecord; eventId: string };
+    const protobuf = replayDeadLetter(record, { ...settings, encode: encodeProtobuf }) as { kind: string; record: KafkaRecord; eventId: string };
 
     expect(protobuf).toMatchObject({ kind: 'publish', eventId: ORDER_EVENT_ID, record: { topic: 'orders.v1', message: { key: '265494' } } });
     expect(protobuf.record.message.headers).toEqual({ ...json.record.message.headers, 'content-type': PROTOBUF_CONTENT_TYPE });
