@@ -1,11 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jsonLogLines } from './support/log-lines.js';
 import { TEST_BROKER } from './support/test-broker.mjs';
 
 /** The production entry point, `node dist/main.js`, as the container runs it (built by `npm test`). */
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+/** An `--import` hook that lists every module the process loads (support/loaded-modules.mjs). */
+const LOADED_MODULES_HOOK = fileURLToPath(new URL('./support/loaded-modules.mjs', import.meta.url));
 
 interface Exit {
   readonly code: number | null;
@@ -83,5 +88,28 @@ describe('node dist/main.js', () => {
     const warning = messages.filter((message) => message.level === 'warn' && message.msg.includes('binds every interface'));
     expect(warning).toHaveLength(warns ? 1 : 0);
     if (warns) expect(warning[0]!.msg).toContain('HOST=127.0.0.1');
+  });
+
+  it('loads at start none of what it loads on demand, and of class-validator only the parts it uses', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'relay-modules-'));
+    try {
+      const file = join(directory, 'loaded.txt');
+      const exit = await runMain({ PORT: '0', NODE_OPTIONS: `--import=${LOADED_MODULES_HOOK}`, LOADED_MODULES_FILE: file }, async () => undefined);
+      expect(exit.code).toBe(0);
+      const urls = readFileSync(file, 'utf8').split('\n');
+      const packages = new Set(urls.map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1]));
+      // The hook sees `require` as well as `import`: kafkajs is loaded through `require`.
+      expect(packages).toContain('kafkajs');
+      expect(packages).toContain('class-validator');
+      const onDemand = ['@nestjs/swagger', 'yaml', '@bufbuild/protobuf', '@fastify/rate-limit', '@fastify/ajv-compiler', 'ajv', '@fastify/fast-json-stringify-compiler', '@opentelemetry/sdk-node', 'libphonenumber-js'];
+      expect(onDemand.filter((name) => packages.has(name))).toEqual([]);
+      // Fastify's error serializer, built ahead of time, needs only fast-json-stringify's runtime part.
+      expect(urls.filter((url) => url.endsWith('/node_modules/fast-json-stringify/index.js'))).toEqual([]);
+      // The entry of class-validator loads every decorator and all of validator.js (validation/class-validator.ts).
+      expect(urls.filter((url) => /\/node_modules\/class-validator\/cjs\/index\.js$/.test(url))).toEqual([]);
+      expect(urls.filter((url) => url.includes('/node_modules/validator/')).length).toBeLessThan(5);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { getMetadataStorage, ValidationTypes, type ValidationArguments } from 'class-validator';
+import { getMetadataStorage, ValidationTypes, type ValidationArguments } from './class-validator.js';
 
 /**
  * A DTO's class-validator rules, looked up once and kept as plain lists, so that the common case

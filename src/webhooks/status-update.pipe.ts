@@ -1,5 +1,5 @@
 import type { PipeTransform } from '@nestjs/common';
-import { validateSync, type ValidationError, type ValidatorOptions } from 'class-validator';
+import { validateSync, type ValidationError, type ValidatorOptions } from '../validation/class-validator.js';
 import type { DeadLetterReason } from '../dead-letter/dead-letter.js';
 import { ENTITY_KIND_BY_TOPIC, WEBHOOK_TOPICS, type StatusChange, type WebhookTopic } from '../envelope/envelope.js';
 import type { FieldError } from '../problem/problem-details.js';

@@ -1,4 +1,4 @@
-import { Equals } from 'class-validator';
+import { Equals } from '../../validation/class-validator.js';
 import { StatusUpdateDto } from './status-update.dto.js';
 import { IsEntityId } from './validation-rules.js';
 

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { IsDefined, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { IsDefined, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy } from '../../validation/class-validator.js';
 import { parseUpdatedAt } from '../../envelope/madrid-time.js';
 
 /**
