@@ -3,6 +3,7 @@ import { RELAY_VERSION } from '../src/version.js';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { formatDocument } from '../src/openapi/openapi-document.js';
 import { loadFixtures } from './support/fixtures.js';
@@ -69,6 +70,22 @@ describe('the OpenAPI document', () => {
     for (const link of links) expect({ link: link.pathname, status: (await fetch(link)).status }).toEqual({ link: link.pathname, status: 200 });
     const documentUrl = /url: "([^"]+)"/.exec(html)?.[1];
     expect(new URL(documentUrl!, `${relay.url}${page}`).pathname).toBe('/docs-json');
+  });
+
+  it('serves the UI files with their media type, validators and conditional answers', async () => {
+    const first = await fetch(`${relay.url}/docs/swagger-ui.css`);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toMatch(/^text\/css/);
+    expect(first.headers.get('last-modified')).not.toBeNull();
+    const etag = first.headers.get('etag');
+    expect(etag).not.toBeNull();
+    expect((await first.arrayBuffer()).byteLength).toBe(Number(first.headers.get('content-length')));
+    // Over node:http: fetch makes a request with a validator unconditional (Cache-Control: no-cache).
+    expect(await statusOf(`${relay.url}/docs/swagger-ui.css`, { 'if-none-match': etag! })).toBe(304);
+    const part = await fetch(`${relay.url}/docs/favicon-16x16.png`, { headers: { range: 'bytes=0-3' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-type')).toBe('image/png');
+    expect([...new Uint8Array(await part.arrayBuffer())]).toEqual([0x89, 0x50, 0x4e, 0x47]);
   });
 
   it("serves none of swagger-ui-dist's other files (its sample page points at another API)", async () => {
@@ -140,4 +157,14 @@ describe('the OpenAPI document', () => {
 /** Points the document's local `$ref`s at the registered copy of its components. */
 function withRefsInto(schema: object): object {
   return JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"openapi#/components/')) as object;
+}
+
+/** The status of a GET sent with exactly these headers. */
+function statusOf(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { headers }, (response) => {
+      response.resume();
+      response.once('end', () => resolve(response.statusCode ?? 0));
+    }).once('error', reject);
+  });
 }

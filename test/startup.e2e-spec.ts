@@ -101,7 +101,7 @@ describe('node dist/main.js', () => {
       // The hook sees `require` as well as `import`: kafkajs is loaded through `require`.
       expect(packages).toContain('kafkajs');
       expect(packages).toContain('class-validator');
-      const onDemand = ['@nestjs/swagger', 'yaml', '@bufbuild/protobuf', '@fastify/rate-limit', '@fastify/ajv-compiler', 'ajv', '@fastify/fast-json-stringify-compiler', '@opentelemetry/sdk-node', 'libphonenumber-js'];
+      const onDemand = ['@nestjs/swagger', 'yaml', '@bufbuild/protobuf', '@fastify/rate-limit', '@fastify/ajv-compiler', 'ajv', '@fastify/fast-json-stringify-compiler', '@fastify/send', '@opentelemetry/sdk-node', 'libphonenumber-js'];
       expect(onDemand.filter((name) => packages.has(name))).toEqual([]);
       // Fastify's error serializer, built ahead of time, needs only fast-json-stringify's runtime part.
       expect(urls.filter((url) => url.endsWith('/node_modules/fast-json-stringify/index.js'))).toEqual([]);

@@ -1,4 +1,3 @@
-import fastifyStatic from '@fastify/static';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
@@ -7,7 +6,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 /** The files of swagger-ui-dist that the page below loads; nothing else of the package is served. */
-const UI_ASSETS: ReadonlySet<string> = new Set(['/swagger-ui.css', '/swagger-ui-bundle.js', '/favicon-32x32.png', '/favicon-16x16.png']);
+const UI_ASSETS: ReadonlySet<string> = new Set(['swagger-ui.css', 'swagger-ui-bundle.js', 'favicon-32x32.png', 'favicon-16x16.png']);
 
 /**
  * Where the relay serves its OpenAPI document: the JSON at /docs-json, YAML at /docs-yaml, and
@@ -16,8 +15,9 @@ const UI_ASSETS: ReadonlySet<string> = new Set(['/swagger-ui.css', '/swagger-ui-
  *
  * The document is built (openapi-document.ts) and written as JSON or YAML on the first request
  * for it, and kept: building it loads @nestjs/swagger, which the relay does not otherwise need
- * (12 MB of RSS, about a tenth of a relay at rest; docs/benchmarks.md, Memory). The routes themselves are registered here at
- * start, as Fastify requires.
+ * (12 MB of RSS, about a tenth of a relay at rest; docs/benchmarks.md, Memory). The UI's files
+ * are sent by @fastify/send (conditional and range requests, ETag, Last-Modified), loaded on the
+ * first request for one. The routes themselves are registered here at start, as Fastify requires.
  */
 export function serveOpenApi(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
@@ -32,12 +32,14 @@ export function serveOpenApi(app: NestFastifyApplication): void {
   fastify.get('/docs-yaml', async (_request, reply) => send(reply, 'text/yaml; charset=utf-8', await yaml()));
   fastify.get('/docs', (_request, reply) => send(reply, 'text/html; charset=utf-8', page));
   for (const path of ['/docs/', '/docs/index.html']) fastify.get(path, (_request, reply) => send(reply, 'text/html; charset=utf-8', pageInFolder));
-  void fastify.register(fastifyStatic, {
-    root: (require('swagger-ui-dist/absolute-path.js') as () => string)(),
-    prefix: '/docs/',
-    decorateReply: false,
-    index: false,
-    allowedPath: (pathName) => UI_ASSETS.has(pathName),
+  // swagger-ui-dist's own way to find its files (its main module would load Swagger UI's bundle).
+  const assetFolder = (require('swagger-ui-dist/absolute-path.js') as () => string)();
+  fastify.get<{ Params: { asset: string } }>('/docs/:asset', async (request, reply) => {
+    if (!UI_ASSETS.has(request.params.asset)) return reply.callNotFound();
+    const { default: sendFile } = await import('@fastify/send');
+    const sent = await sendFile(request.raw, request.params.asset, { root: assetFolder, index: false });
+    if (sent.type === 'error') return sent.statusCode === 404 ? reply.callNotFound() : reply.code(sent.statusCode).send(sent.metadata.error);
+    return reply.code(sent.statusCode).headers(sent.headers).send(sent.stream);
   });
 }
 
