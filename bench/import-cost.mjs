@@ -14,7 +14,10 @@ const { dependencies } = JSON.parse(readFileSync(new URL('../package.json', impo
 // Not loaded by a relay at rest: the OpenTelemetry SDK only with tracing on (tracing/tracing-sdk.ts);
 // @nestjs/swagger and yaml on the first request for the OpenAPI document (openapi/openapi-routes.ts);
 // Fastify's schema compilers when a route declares a schema, which none does (http/schema-compilers.ts);
-// of swagger-ui-dist only the path of its files (its main module would load Swagger UI's bundle).
+// of swagger-ui-dist only the path of its files (its main module would load Swagger UI's bundle),
+// and @fastify/send on the first request for one of them; @bufbuild/protobuf only with
+// ENVELOPE_FORMAT=protobuf (envelope/envelope-format.ts); @fastify/rate-limit only with
+// RATE_LIMIT_MAX (http/rate-limit.ts).
 const LOADED_ON_DEMAND = new Set([
   '@opentelemetry/sdk-node',
   '@nestjs/swagger',
@@ -22,6 +25,9 @@ const LOADED_ON_DEMAND = new Set([
   '@fastify/ajv-compiler',
   '@fastify/fast-json-stringify-compiler',
   'swagger-ui-dist',
+  '@fastify/send',
+  '@bufbuild/protobuf',
+  '@fastify/rate-limit',
 ]);
 // Loaded by the relay in part, from what it imports instead of the package's entry (run `npm run build` first).
 const AS_THE_RELAY_LOADS_IT = { 'class-validator': './dist/validation/class-validator.js' };
