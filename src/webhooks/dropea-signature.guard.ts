@@ -5,6 +5,7 @@ import type { WebhooksConfig } from '../config/webhooks.config.js';
 import { RelayMetrics } from '../metrics/relay-metrics.js';
 import { PROBLEM_TYPES } from '../problem/problem-details.js';
 import { ProblemException } from '../problem/problem.exception.js';
+import { HmacSha256Key } from './hmac-sha256-key.js';
 import { checkSignature } from './signature.js';
 
 export const SIGNATURE_HEADER = 'x-dropea-hmac-sha256';
@@ -16,11 +17,14 @@ export const SIGNATURE_HEADER = 'x-dropea-hmac-sha256';
 @Injectable()
 export class DropeaSignatureGuard implements CanActivate {
   private readonly logger = new Logger(DropeaSignatureGuard.name);
+  private readonly keys: readonly HmacSha256Key[];
 
   constructor(
     @Inject(WEBHOOKS_CONFIG) private readonly config: WebhooksConfig,
     private readonly metrics: RelayMetrics,
-  ) {}
+  ) {
+    this.keys = config.apiKeys.map((key) => new HmacSha256Key(key));
+  }
 
   canActivate(context: ExecutionContext): boolean {
     if (this.config.signatureMode === 'off') return true;
@@ -31,7 +35,7 @@ export class DropeaSignatureGuard implements CanActivate {
     // signature headers are therefore an invalid signature, never a choice of the best one.
     const value = Array.isArray(header) ? header.join(', ') : header;
 
-    const result = checkSignature(rawBody, value, this.config.apiKeys);
+    const result = checkSignature(rawBody, value, this.keys);
     this.metrics.signatureChecks.inc({ result });
     switch (result) {
       case 'valid':

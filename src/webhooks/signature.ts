@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import type { HmacSha256Key } from './hmac-sha256-key.js';
 
 /**
  * `X-Dropea-Hmac-Sha256`: HMAC-SHA256 (RFC 2104) of the raw body bytes, keyed with a Dropea
@@ -28,22 +29,18 @@ export function decodeDigest(headerValue: string): Buffer | undefined {
   return bytes.toString(encoding).replace(/=$/, '') === digits ? bytes : undefined;
 }
 
-export function computeDigest(rawBody: Buffer, key: string): Buffer {
-  return createHmac('sha256', key).update(rawBody).digest();
-}
-
 /**
  * Checks the header against every key (rotation: any one matching is enough). The lengths are
  * checked before `timingSafeEqual`, which throws on unequal lengths; the comparison itself runs
  * in constant time so the digest cannot be guessed byte by byte.
  */
-export function checkSignature(rawBody: Buffer, headerValue: string | undefined, keys: readonly string[]): SignatureCheck {
+export function checkSignature(rawBody: Buffer, headerValue: string | undefined, keys: readonly HmacSha256Key[]): SignatureCheck {
   if (headerValue === undefined) return 'missing';
   const provided = decodeDigest(headerValue);
   if (provided === undefined) return 'invalid';
   let matched = false;
   for (const key of keys) {
-    matched = timingSafeEqual(computeDigest(rawBody, key), provided) || matched;
+    matched = timingSafeEqual(key.digest(rawBody), provided) || matched;
   }
   return matched ? 'valid' : 'invalid';
 }
