@@ -183,7 +183,11 @@ function runtimeLine(result) {
   const publishing = (result.targets ?? []).filter((target) => target === 'relay' || target === 'reference').map((target) => TARGET_NAMES[target]);
   return (
     `Servers ran on Node ${runtime.node} (the bench's own node, ${runtime.execPath})` +
-    (publishing.length > 0 ? `; NODE_OPTIONS=${runtime.nodeOptions} for the ${publishing.join(' and the ')}` : '')
+    (publishing.length > 0
+      ? `; NODE_OPTIONS=${runtime.nodeOptions}` +
+        (runtime.glibcTunables ? ` and GLIBC_TUNABLES=${runtime.glibcTunables}` : '') +
+        ` for the ${publishing.join(' and the ')}`
+      : '')
   );
 }
 

@@ -209,6 +209,7 @@ async function runPhases({ label, url, serverPid, brokerPid, payloads, onAccepte
 // ---- the relay ----
 
 const RELAY_NODE_OPTIONS = '--max-semi-space-size=8 --max-old-space-size=256';
+const RELAY_GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=16384';
 
 /** Topics of one target: each has its own, shared by its rounds. */
 function targetTopics(runId, target) {
@@ -235,9 +236,10 @@ function relayEnvironment(options, port, broker, topics) {
     DROPEA_SIGNATURE_MODE: 'required',
     DROPEA_API_KEYS: BENCH_KEY,
     LOG_LEVEL: 'warn',
-    // The container's setting (Dockerfile): a smaller young generation keeps the relay's peak
-    // RSS under 200 MB at full load without costing throughput (docs/benchmarks.md, Soak).
+    // The container's settings (Dockerfile): V8's heap bounds, and glibc's allocator returning
+    // blocks of 16 KB and more to the system (docs/benchmarks.md, Memory).
     NODE_OPTIONS: RELAY_NODE_OPTIONS,
+    GLIBC_TUNABLES: RELAY_GLIBC_TUNABLES,
     ...Object.fromEntries(options.relayEnv),
   };
 }
@@ -381,11 +383,13 @@ async function main() {
     targets,
     rounds,
     topics,
-    // The servers run on the bench's own node (process.execPath), with these NODE_OPTIONS.
+    // The servers run on the bench's own node (process.execPath), with these NODE_OPTIONS and
+    // GLIBC_TUNABLES.
     serverRuntime: {
       node: process.version,
       execPath: process.execPath,
       nodeOptions: Object.fromEntries(options.relayEnv).NODE_OPTIONS ?? RELAY_NODE_OPTIONS,
+      glibcTunables: Object.fromEntries(options.relayEnv).GLIBC_TUNABLES ?? RELAY_GLIBC_TUNABLES,
     },
     phases,
     servers: {},

@@ -87,8 +87,9 @@ run_phase() {
 run_relay() {
   phase=relay
   set -m
-  # The container's V8 setting (Dockerfile), so local runs behave like it.
-  NODE_OPTIONS="${NODE_OPTIONS:---max-semi-space-size=8 --max-old-space-size=256}" node dist/main.js &
+  # The container's V8 and allocator settings (Dockerfile), so local runs behave like it.
+  NODE_OPTIONS="${NODE_OPTIONS:---max-semi-space-size=8 --max-old-space-size=256}" \
+    GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.mmap_threshold=16384}" node dist/main.js &
   child=$!
   set +m
   wait_child

@@ -28,6 +28,8 @@ const SCRIPTS = join(REPO, 'scripts/deploy');
 const TOOL_TIMEOUT_MS = 600_000;
 /** The image's V8 settings (Dockerfile, docs/benchmarks.md, Memory). */
 const IMAGE_NODE_OPTIONS = '--max-semi-space-size=8 --max-old-space-size=256';
+/** The image's allocator setting (Dockerfile, docs/benchmarks.md, Memory). */
+const IMAGE_GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=16384';
 
 interface Run {
   readonly code: number;
@@ -700,11 +702,15 @@ describe('deployment files', () => {
   });
 
   describe('Dockerfile', () => {
-    it("gives local runs and the bench the image's V8 heap settings (docs/benchmarks.md, Memory)", () => {
-      // V8 sizes its heap from the machine's memory unless told: a run outside the container
-      // with other settings would measure another relay.
-      expect(readFileSync(join(REPO, 'scripts/start-local.sh'), 'utf8')).toContain(`NODE_OPTIONS="\${NODE_OPTIONS:-${IMAGE_NODE_OPTIONS}}"`);
-      expect(readFileSync(join(REPO, 'bench/run.mjs'), 'utf8')).toContain(`const RELAY_NODE_OPTIONS = '${IMAGE_NODE_OPTIONS}';`);
+    it("gives local runs and the bench the image's V8 heap and allocator settings (docs/benchmarks.md, Memory)", () => {
+      // V8 sizes its heap from the machine's memory unless told, and glibc keeps freed blocks
+      // unless told: a run outside the container with other settings would measure another relay.
+      const startLocal = readFileSync(join(REPO, 'scripts/start-local.sh'), 'utf8');
+      expect(startLocal).toContain(`NODE_OPTIONS="\${NODE_OPTIONS:-${IMAGE_NODE_OPTIONS}}"`);
+      expect(startLocal).toContain(`GLIBC_TUNABLES="\${GLIBC_TUNABLES:-${IMAGE_GLIBC_TUNABLES}}"`);
+      const bench = readFileSync(join(REPO, 'bench/run.mjs'), 'utf8');
+      expect(bench).toContain(`const RELAY_NODE_OPTIONS = '${IMAGE_NODE_OPTIONS}';`);
+      expect(bench).toContain(`const RELAY_GLIBC_TUNABLES = '${IMAGE_GLIBC_TUNABLES}';`);
     });
 
     it('builds in stages and ends on a small non-root image running node dist/main.js with production dependencies only', () => {
@@ -714,6 +720,7 @@ describe('deployment files', () => {
       expect(argsOf(final, 'ENTRYPOINT')).toEqual(['["/nodejs/bin/node"]']);
       expect(argsOf(final, 'CMD')).toEqual(['["dist/main.js"]']);
       expect(argsOf(final, 'ENV')).toContain(`NODE_OPTIONS="${IMAGE_NODE_OPTIONS}"`);
+      expect(argsOf(final, 'ENV')).toContain(`GLIBC_TUNABLES="${IMAGE_GLIBC_TUNABLES}"`);
       expect(argsOf(final, 'EXPOSE')).toEqual(['3000']);
       // node_modules comes only from a stage that installed production dependencies.
       const copies = argsOf(final, 'COPY');
