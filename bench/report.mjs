@@ -183,12 +183,15 @@ function runtimeLine(result) {
   const publishing = (result.targets ?? []).filter((target) => target === 'relay' || target === 'reference').map((target) => TARGET_NAMES[target]);
   return (
     `Servers ran on Node ${runtime.node} (the bench's own node, ${runtime.execPath})` +
-    (publishing.length > 0
-      ? `; NODE_OPTIONS=${runtime.nodeOptions}` +
-        (runtime.glibcTunables ? ` and GLIBC_TUNABLES=${runtime.glibcTunables}` : '') +
-        ` for the ${publishing.join(' and the ')}`
-      : '')
+    (publishing.length > 0 ? `; ${settingsOf(runtime)} for the ${publishing.join(' and the ')}` : '')
   );
+}
+
+/** The servers' runtime settings; a run that set GLIBC_TUNABLES empty, or older results, have none. */
+function settingsOf(runtime) {
+  const settings = [`NODE_OPTIONS=${runtime.nodeOptions}`];
+  if (runtime.glibcTunables) settings.push(`GLIBC_TUNABLES=${runtime.glibcTunables}`);
+  return settings.join(' and ');
 }
 
 function machineLine(m) {

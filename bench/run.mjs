@@ -211,6 +211,15 @@ async function runPhases({ label, url, serverPid, brokerPid, payloads, onAccepte
 const RELAY_NODE_OPTIONS = '--max-semi-space-size=8 --max-old-space-size=256';
 const RELAY_GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=16384';
 
+/**
+ * The container's runtime settings (Dockerfile): V8's heap bounds, and glibc's allocator
+ * returning blocks of 16 KB and more to the system (docs/benchmarks.md, Memory); --relay-env
+ * overrides them, and every other variable it sets.
+ */
+function runtimeSettings(options) {
+  return { NODE_OPTIONS: RELAY_NODE_OPTIONS, GLIBC_TUNABLES: RELAY_GLIBC_TUNABLES, ...Object.fromEntries(options.relayEnv) };
+}
+
 /** Topics of one target: each has its own, shared by its rounds. */
 function targetTopics(runId, target) {
   const prefix = target === 'relay' ? `bench.${runId}` : `bench.${runId}.${target}`;
@@ -236,11 +245,7 @@ function relayEnvironment(options, port, broker, topics) {
     DROPEA_SIGNATURE_MODE: 'required',
     DROPEA_API_KEYS: BENCH_KEY,
     LOG_LEVEL: 'warn',
-    // The container's settings (Dockerfile): V8's heap bounds, and glibc's allocator returning
-    // blocks of 16 KB and more to the system (docs/benchmarks.md, Memory).
-    NODE_OPTIONS: RELAY_NODE_OPTIONS,
-    GLIBC_TUNABLES: RELAY_GLIBC_TUNABLES,
-    ...Object.fromEntries(options.relayEnv),
+    ...runtimeSettings(options),
   };
 }
 
@@ -388,8 +393,8 @@ async function main() {
     serverRuntime: {
       node: process.version,
       execPath: process.execPath,
-      nodeOptions: Object.fromEntries(options.relayEnv).NODE_OPTIONS ?? RELAY_NODE_OPTIONS,
-      glibcTunables: Object.fromEntries(options.relayEnv).GLIBC_TUNABLES ?? RELAY_GLIBC_TUNABLES,
+      nodeOptions: runtimeSettings(options).NODE_OPTIONS,
+      glibcTunables: runtimeSettings(options).GLIBC_TUNABLES,
     },
     phases,
     servers: {},
